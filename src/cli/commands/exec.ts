@@ -1,0 +1,155 @@
+// `conex exec`: podman's exec flags → ExecCreateOptions → engine.createExec + startExec with the caller's stdio.
+// The exit status is the command's (126/127 when it cannot run, 124 on --timeout, 128+n on a signal); engine
+// errors are 125. Subcommands: `exec attach` (re-attach to a running session) and `exec inspect`.
+import { existsSync, readFileSync } from 'node:fs'
+import type { Command, CliContext } from '../command'
+import { bool, int, list, str } from '../args'
+import { collectEnv } from '../env'
+import { setupTerminal } from '../terminal'
+import { invalid } from '../../errors'
+import type { ExecSessionRecord } from '../../engine/types'
+import { toExecInspect } from '../inspect-shape'
+
+// Reads a container id from --cidfile (first line).
+function readCidFile (path: string): string {
+  let text: string
+  try { text = readFileSync(path, 'utf8') } catch { throw invalid(`reading CIDFile: open ${path}: no such file or directory`) }
+  const id = text.split('\n')[0].trim()
+  if (id === '') throw invalid(`reading CIDFile: ${path} is empty`)
+  return id
+}
+
+function checkPreserveFds (n: number): void {
+  for (let fd = 3; fd < 3 + n; fd++) {
+    if (!existsSync(`/proc/self/fd/${fd}`)) throw invalid(`file descriptor ${fd} is not available - the preserve-fds option requires that all file descriptors must be passed`)
+  }
+}
+
+export const execAttach: Command = {
+  name: 'attach',
+  usage: 'conex exec attach [options] SESSION',
+  summary: 'Attach to a running exec session (after detaching, or from a second terminal)',
+  minArgs: 1,
+  maxArgs: 1,
+  flags: [
+    { name: 'no-stdin', type: 'bool', help: 'Watch only: do not forward STDIN' },
+    { name: 'detach-keys', type: 'string', help: 'Override the key sequence for detaching' },
+  ],
+  run: async (ctx, p) => {
+    const e = ctx.engine()
+    const s = await e.getExec(p.args[0])
+    const stdin = !bool(p.flags, 'no-stdin') && s.config.attachStdin
+    const term = setupTerminal({ tty: s.config.tty, stdin })
+    try {
+      term.onResize((h, w) => { void e.resizeExec(s.id, h, w).catch(() => undefined) })
+      const r = await e.attachExec(s.id, { stdin: stdin ? process.stdin : undefined, stdout: process.stdout, stderr: process.stderr }, { detachKeys: str(p.flags, 'detach-keys') })
+      return r.detached ? 0 : r.exitCode ?? 0
+    } finally { term.restore(); process.stdin.pause() }
+  },
+}
+
+export const execInspect: Command = {
+  name: 'inspect',
+  usage: 'conex exec inspect [options] SESSION [SESSION...]',
+  summary: 'Display the state of exec sessions (Docker\'s ExecInspect shape)',
+  minArgs: 1,
+  flags: [{ name: 'format', short: 'f', type: 'string', help: 'Format the output using the given Go template' }],
+  run: async (ctx, p) => {
+    const rows: ExecSessionRecord[] = []
+    for (const id of p.args) rows.push(await ctx.engine().getExec(id))
+    const items = rows.map(toExecInspect)
+    const fmt = str(p.flags, 'format')
+    if (fmt !== undefined && fmt !== 'json') {
+      const { formatList, unescapeFormat } = await import('../format/format-output')
+      ctx.out(formatList(unescapeFormat(fmt), items))
+    } else ctx.out(JSON.stringify(items, null, 4) + '\n')
+    return 0
+  },
+}
+
+export const exec: Command = {
+  name: 'exec',
+  usage: 'conex exec [options] CONTAINER COMMAND [ARG...]',
+  summary: 'Run a process in a running container',
+  description: 'Run a process in a running container.\n\nArguments after CONTAINER belong to the command. Exit status: the command\'s own; 124 when --timeout\nkilled it; 125 for conex errors; 126 when the command cannot be invoked; 127 when it is not found.',
+  examples: ['conex exec web ls /', 'conex exec -it web sh', 'conex exec -d web sleep 60', 'echo hi | conex exec -i web cat', 'conex exec --timeout 5 web sleep 60'],
+  interspersed: false,
+  flags: [
+    { name: 'detach', short: 'd', type: 'bool', help: 'Run the exec session in detached mode (backgrounded) and print its ID' },
+    { name: 'detach-keys', type: 'string', help: 'Select the key sequence for detaching; "" disables detaching (default "ctrl-p,ctrl-q")' },
+    { name: 'env', short: 'e', type: 'strings', help: 'Set environment variables (K=V, K from the host, PREFIX*)', arg: 'stringArray' },
+    { name: 'env-file', type: 'strings', help: 'Read in a file of environment variables', arg: 'stringArray' },
+    { name: 'interactive', short: 'i', type: 'bool', help: 'Keep STDIN open even if not attached' },
+    { name: 'latest', short: 'l', type: 'bool', help: 'Act on the latest container conex is aware of' },
+    { name: 'cidfile', type: 'string', help: 'Read the container ID from the file' },
+    { name: 'preserve-fds', type: 'int', help: 'Pass N additional file descriptors to the process', arg: 'uint', default: 0 },
+    { name: 'privileged', type: 'bool', help: 'Give the process extended Linux capabilities' },
+    { name: 'tty', short: 't', type: 'bool', help: 'Allocate a pseudo-TTY. The default is false' },
+    { name: 'user', short: 'u', type: 'string', help: 'Sets the username or UID used and optionally the groupname or GID for the specified command' },
+    { name: 'workdir', short: 'w', type: 'string', help: 'Working directory inside the container' },
+    { name: 'timeout', type: 'int', help: 'Kill the command after this many seconds; exec then exits 124', arg: 'seconds', default: 0 },
+    { name: 'record', type: 'string', help: 'Record the session\'s output as an asciicast v2 file', arg: 'file' },
+  ],
+  subcommands: [execAttach, execInspect],
+  run: async (ctx, p) => runExec(ctx, p.flags, p.args),
+}
+
+async function runExec (ctx: CliContext, f: Parameters<typeof bool>[0], args: string[]): Promise<number> {
+  const latest = bool(f, 'latest')
+  const cidfile = str(f, 'cidfile')
+  if (latest && cidfile !== undefined) throw invalid('--latest and --cidfile cannot be used together')
+  let ref: string
+  let command: string[]
+  if (latest) { ref = ''; command = args } else if (cidfile !== undefined) { ref = readCidFile(cidfile); command = args } else {
+    if (args.length === 0) throw invalid('"conex exec" requires at least 2 arguments (see \'conex exec --help\')')
+    ref = args[0]
+    command = args.slice(1)
+  }
+  if (command.length === 0) throw invalid('must provide a non-empty command to start an exec session')
+  const detach = bool(f, 'detach')
+  const tty = bool(f, 'tty')
+  const interactive = bool(f, 'interactive')
+  const preserveFds = int(f, 'preserve-fds') ?? 0
+  if (preserveFds < 0) throw invalid('--preserve-fds must be a non-negative integer')
+  checkPreserveFds(preserveFds)
+  const timeout = int(f, 'timeout') ?? 0
+  if (timeout < 0) throw invalid(`invalid --timeout ${timeout}: must be a non-negative number of seconds`)
+  if (detach && str(f, 'record') !== undefined) throw invalid('--record needs an attached session: it cannot be used with --detach')
+  const e = ctx.engine()
+  const container = latest ? await e.latestContainer() : await e.getContainer(ref)
+  const term = setupTerminal({ tty: tty && !detach, stdin: interactive && !detach })
+  try {
+    const s = await e.createExec(container.id, {
+      command,
+      env: collectEnv(list(f, 'env'), list(f, 'env-file')),
+      user: str(f, 'user'),
+      workdir: str(f, 'workdir'),
+      tty,
+      attachStdin: interactive,
+      attachStdout: !detach,
+      attachStderr: !detach,
+      privileged: bool(f, 'privileged'),
+      detachKeys: str(f, 'detach-keys'),
+      preserveFds,
+      timeout,
+      consoleSize: term.size,
+      addTerm: tty || container.config.tty,
+    })
+    if (detach) {
+      await e.startExec(s.id, { detach: true })
+      ctx.out(s.id + '\n')
+      return 0
+    }
+    term.onResize((h, w) => { void e.resizeExec(s.id, h, w).catch(() => undefined) })
+    const r = await e.startExec(s.id, {
+      streams: { stdin: interactive ? process.stdin : undefined, stdout: process.stdout, stderr: process.stderr },
+      consoleSize: term.size,
+      recordPath: str(f, 'record'),
+    })
+    if (r.detached) return 0
+    return r.exitCode ?? 0
+  } finally {
+    term.restore()
+    if (interactive) process.stdin.pause()
+  }
+}

@@ -1,0 +1,103 @@
+// conex's CLI entry: global flags, command lookup, --help, and the one place errors become an exit status
+// (EngineError.exitCode, 125 for anything unexpected) and a one-line message on stderr.
+import { realpathSync } from 'node:fs'
+import { parseArgs, type FlagSpec } from './args'
+import { checkArgs, type CliContext, type Command, type GlobalOptions } from './command'
+import { commandHelp } from './help'
+import { EngineError, toEngineError } from '../errors'
+import { COMMANDS } from './commands'
+import type { LocalEngine } from '../engine/engine'
+
+const GLOBAL_FLAGS: FlagSpec[] = [
+  { name: 'root', type: 'string', help: 'Path to the root directory in which data, including images, is stored', arg: 'path' },
+  { name: 'runroot', type: 'string', help: 'Path to the \'run directory\' where all state information is stored', arg: 'path' },
+  { name: 'runtime', type: 'string', help: 'Path to the OCI-compatible binary used to run containers (default: crun where the host allows it, else runc)', arg: 'path' },
+  { name: 'config', type: 'string', help: 'Path to conex\'s JSON config file (default /etc/conex/conex.json)', arg: 'path' },
+  { name: 'log-level', type: 'string', help: 'Log messages above specified level (debug, info, warn, error)', arg: 'level', default: 'warn' },
+  { name: 'version', short: 'v', type: 'bool', help: 'Print the version' },
+  { name: 'help', short: 'h', type: 'bool', help: 'Help for conex' },
+]
+
+function rootHelp (): string {
+  const visible = COMMANDS.filter((c) => c.hidden !== true)
+  const w = Math.max(...visible.map((c) => c.name.length))
+  return `Manage containers and exec sessions, daemonless (podman-compatible)\n\nUsage:\n  conex [options] [command]\n\n` +
+    `Available Commands:\n${visible.map((c) => `  ${c.name.padEnd(w)}   ${c.summary}`).join('\n')}\n\n` +
+    `Options:\n${GLOBAL_FLAGS.map((f) => `  ${f.short !== undefined ? `-${f.short}, ` : '    '}--${f.name.padEnd(10)} ${f.help}`).join('\n')}\n`
+}
+
+function findCommand (list: Command[], name: string): Command | undefined {
+  return list.find((c) => c.name === name || (c.aliases ?? []).includes(name))
+}
+
+// How conmon's exit command calls us back: the same node and script.
+function selfCommand (): string[] {
+  const script = process.argv[1] ?? ''
+  let path = script
+  try { path = realpathSync(script) } catch { /* keep as given */ }
+  return [process.execPath, path]
+}
+
+export async function main (argv: string[]): Promise<number> {
+  const out = (s: string): void => { process.stdout.write(s) }
+  const err = (s: string): void => { process.stderr.write(s) }
+  try {
+    const g = parseArgs(argv, GLOBAL_FLAGS, { interspersed: false })
+    const globals: GlobalOptions = { root: g.flags.root as string | undefined, runroot: g.flags.runroot as string | undefined, runtime: g.flags.runtime as string | undefined, config: g.flags.config as string | undefined, logLevel: g.flags['log-level'] as string }
+    if (g.flags.version === true) { out('conex version 0.1.0\n'); return 0 }
+    let [name, ...rest] = g.args
+    if (name === undefined || name === 'help' || g.flags.help === true) { out(rootHelp()); return name === undefined && g.flags.help !== true ? 125 : 0 }
+    let cmd = findCommand(COMMANDS, name)
+    if (cmd === undefined) throw new EngineError('INVALID_ARGUMENT', `unrecognized command \`conex ${name}\` (see 'conex --help')`)
+    let path = `conex ${cmd.name}`
+    // Command groups: `conex container ls`, `conex exec attach`, `conex system service`.
+    while (cmd.subcommands !== undefined && rest.length > 0 && !rest[0].startsWith('-')) {
+      const sub = findCommand(cmd.subcommands, rest[0])
+      if (sub === undefined) {
+        if (cmd.run !== undefined) break
+        throw new EngineError('INVALID_ARGUMENT', `unrecognized command \`${path} ${rest[0]}\` (see '${path} --help')`)
+      }
+      cmd = sub
+      path += ` ${sub.name}`
+      rest = rest.slice(1)
+    }
+    if (rest.includes('--help') || rest.includes('-h')) {
+      const p0 = parseArgs(rest, [...cmd.flags, { name: 'help', short: 'h', type: 'bool', help: '' }], { interspersed: cmd.interspersed, command: path.slice(6) })
+      if (p0.flags.help === true) { out(commandHelp(cmd, path)); return 0 }
+    }
+    if (cmd.run === undefined) { out(commandHelp(cmd, path)); return rest.length === 0 ? 0 : 125 }
+    const p = parseArgs(rest, cmd.flags, { interspersed: cmd.interspersed, command: path.slice(6) })
+    checkArgs({ ...cmd, name: path.slice(6) }, p.args)
+    let engine: LocalEngine | undefined
+    const ctx: CliContext = {
+      globals,
+      engine: () => {
+        if (engine === undefined) {
+          // Loaded lazily so --help and argument errors never open the store or load native modules.
+          const { LocalEngine } = require('../engine/engine') as typeof import('../engine/engine')
+          const { loadConfig } = require('../config') as typeof import('../config')
+          const cfg = loadConfig({ root: globals.root, runroot: globals.runroot, runtime: globals.runtime, config: globals.config })
+          engine = new LocalEngine({ cfg, selfCommand: selfCommand(), requester: `cli:uid=${process.getuid?.() ?? 0}` })
+        }
+        return engine
+      },
+      out,
+      err,
+    }
+    try {
+      return (await cmd.run(ctx, p)) ?? 0
+    } finally {
+      engine?.close()
+    }
+  } catch (e) {
+    const ee = toEngineError(e)
+    const msg = ee.message.split('\n')[0]
+    err(`Error: ${msg}\n`)
+    if (ee.code === 'INTERNAL' && process.env.CONEX_DEBUG !== undefined) err(`${(e as Error).stack ?? ''}\n`)
+    return ee.exitCode
+  }
+}
+
+if (require.main === module || process.env.CONEX_MAIN === '1' || (require.main?.filename ?? '').endsWith('bin/conex')) {
+  void main(process.argv.slice(2)).then((code) => { process.exitCode = code })
+}

@@ -1,0 +1,34 @@
+// The caller's terminal during an attached -t session: raw mode on, restored on every way out (normal end, error,
+// signal), the initial size, and SIGWINCH forwarded as resizes.
+import { spawnSync } from 'node:child_process'
+export interface TerminalGuard { size?: [number, number], onResize: (fn: (h: number, w: number) => void) => void, restore: () => void }
+
+export function setupTerminal (o: { tty: boolean, stdin: boolean }): TerminalGuard {
+  const stdin = process.stdin
+  const stdout = process.stdout
+  const size: [number, number] | undefined = o.tty && stdout.isTTY ? [stdout.rows, stdout.columns] : undefined
+  let raw = false
+  if (o.tty && o.stdin && stdin.isTTY) {
+    stdin.setRawMode(true)
+    // libuv's raw mode keeps output post-processing (ONLCR), so the container's \r\n would arrive as \r\r\n;
+    // podman and docker use a fully raw terminal. setRawMode(false) restores the saved settings, onlcr included.
+    spawnSync('stty', ['-onlcr'], { stdio: ['inherit', 'ignore', 'ignore'] })
+    raw = true
+  }
+  let winch: (() => void) | undefined
+  const restore = (): void => {
+    if (raw) { try { stdin.setRawMode(false) } catch { /* stdin gone */ } raw = false }
+    if (winch !== undefined) process.removeListener('SIGWINCH', winch)
+    process.removeListener('exit', restore)
+  }
+  process.once('exit', restore)
+  return {
+    size,
+    onResize: (fn) => {
+      if (!o.tty || !stdout.isTTY) return
+      winch = () => fn(stdout.rows, stdout.columns)
+      process.on('SIGWINCH', winch)
+    },
+    restore,
+  }
+}

@@ -1,0 +1,109 @@
+// Where conex keeps its state and which OCI runtime it uses: global flags override the config file, which overrides
+// the defaults. Nothing here touches the store; it only resolves paths and names.
+import { existsSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { EngineError } from './errors'
+import { detectCgroupMode, type CgroupMode } from './oci/cgroups'
+
+export interface EngineConfig {
+  /** Persistent state: the database, image layers, container upper dirs. */
+  root: string
+  /** Volatile state: mounts, bundles, attach sockets, exit files. */
+  runroot: string
+  /** Absolute path of the OCI runtime binary. */
+  runtimePath: string
+  /** Short name of the runtime (`runc`, `crun`). */
+  runtimeName: string
+  /** Absolute path of conmon. */
+  conmonPath: string
+  cgroupMode: CgroupMode
+  /** Default detach keys, podman's syntax; '' disables detaching. */
+  detachKeys: string
+  /** Ended exec sessions are kept this many seconds for inspection, then pruned. */
+  execRetentionSeconds: number
+  /** At most this many ended exec sessions are kept per container. */
+  execRetentionCount: number
+  /** Path of the config file that was read, if any. */
+  configFile?: string
+}
+
+export interface ConfigOverrides {
+  root?: string
+  runroot?: string
+  runtime?: string
+  config?: string
+}
+
+interface ConfigFile {
+  root?: string
+  runroot?: string
+  runtime?: string
+  conmon?: string
+  detach_keys?: string
+  exec_retention_seconds?: number
+  exec_retention_count?: number
+}
+
+const DEFAULT_CONFIG_FILE = '/etc/conex/conex.json'
+const SEARCH_PATH = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin']
+
+// Finds an executable by name on a fixed search path (never through a shell).
+export function findBinary (name: string): string | undefined {
+  if (name.includes('/')) return existsSync(name) ? name : undefined
+  for (const dir of SEARCH_PATH) {
+    const p = join(dir, name)
+    if (existsSync(p)) return p
+  }
+  return undefined
+}
+
+// Picks crun when the host allows it, runc otherwise: crun refuses cgroup v1 "hybrid" hosts.
+export function pickRuntime (mode: CgroupMode, wanted?: string): { name: string, path: string } {
+  if (wanted !== undefined && wanted !== '') {
+    const path = findBinary(wanted)
+    if (path === undefined) throw new EngineError('INVALID_ARGUMENT', `OCI runtime "${wanted}" not found`)
+    return { name: path.split('/').pop() as string, path }
+  }
+  const order = mode === 'hybrid' ? ['runc'] : ['crun', 'runc']
+  for (const name of order) {
+    const path = findBinary(name)
+    if (path !== undefined) return { name, path }
+  }
+  throw new EngineError('RUNTIME_ERROR', `no usable OCI runtime found (tried ${order.join(', ')}; cgroup mode ${mode})`)
+}
+
+function readConfigFile (path: string, required: boolean): ConfigFile {
+  if (!existsSync(path)) {
+    if (required) throw new EngineError('INVALID_ARGUMENT', `config file ${path} does not exist`)
+    return {}
+  }
+  try {
+    const parsed = JSON.parse(readFileSync(path, 'utf8')) as unknown
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not a JSON object')
+    return parsed as ConfigFile
+  } catch (err) {
+    throw new EngineError('INVALID_ARGUMENT', `reading config file ${path}: ${(err as Error).message}`)
+  }
+}
+
+// Resolves the engine configuration from flags, CONEX_* environment variables, the config file and defaults.
+export function loadConfig (o: ConfigOverrides = {}): EngineConfig {
+  const explicit = o.config ?? process.env.CONEX_CONFIG
+  const file = readConfigFile(explicit ?? DEFAULT_CONFIG_FILE, explicit !== undefined)
+  const cgroupMode = detectCgroupMode()
+  const rt = pickRuntime(cgroupMode, o.runtime ?? process.env.CONEX_RUNTIME ?? file.runtime)
+  const conmonPath = findBinary(file.conmon ?? 'conmon')
+  if (conmonPath === undefined) throw new EngineError('RUNTIME_ERROR', 'conmon not found: install Debian\'s conmon package')
+  return {
+    root: o.root ?? process.env.CONEX_ROOT ?? file.root ?? '/var/lib/conex',
+    runroot: o.runroot ?? process.env.CONEX_RUNROOT ?? file.runroot ?? '/run/conex',
+    runtimePath: rt.path,
+    runtimeName: rt.name,
+    conmonPath,
+    cgroupMode,
+    detachKeys: file.detach_keys ?? 'ctrl-p,ctrl-q',
+    execRetentionSeconds: file.exec_retention_seconds ?? 300,
+    execRetentionCount: file.exec_retention_count ?? 100,
+    configFile: existsSync(explicit ?? DEFAULT_CONFIG_FILE) ? (explicit ?? DEFAULT_CONFIG_FILE) : undefined,
+  }
+}

@@ -1,0 +1,27 @@
+// Attaching to a container's conmon (run without -d, start -a, attach): pump the attach socket until the container
+// exits or the user detaches, then report the exit code from the exit file.
+import type { SeqpacketSocket } from 'node-unix-socket'
+import type { EngineContext } from '../context'
+import type { AttachStreams, ContainerRecord, ContainerStartResult } from '../types'
+import { pumpAttach } from '../../oci/conmon/attach-socket'
+import { parseDetachKeys } from '../../oci/conmon/detach-keys'
+import { waitExitFile } from '../../oci/conmon/exit-file'
+import { isSameProcess } from '../../util/proc'
+import { finishContainer } from './state-sync'
+
+export async function attachAndWait (ctx: EngineContext, c: ContainerRecord, sock: SeqpacketSocket, streams: AttachStreams, o: { detachKeys?: string, signal?: AbortSignal }): Promise<ContainerStartResult> {
+  const keys = parseDetachKeys(o.detachKeys ?? ctx.cfg.detachKeys)
+  const how = await pumpAttach(sock, { stdin: streams.stdin, stdout: streams.stdout, stderr: c.config.tty ? streams.stdout : streams.stderr, detachKeys: keys }, o.signal)
+  if (how !== 'eof') return { detached: true }
+  const cur = ctx.containers.get(c.id)
+  const code = await waitExitFile(ctx.layout.exitFile(c.id), {
+    timeoutMs: 60_000,
+    isAlive: () => { const r = ctx.containers.get(c.id); return r !== undefined && r.state === 'running' && (r.pid === 0 || isSameProcess(r.pid, r.pidStart)) },
+  })
+  if (code === undefined) {
+    // Another process (exit command, rm) recorded the exit first.
+    return { exitCode: ctx.containers.get(c.id)?.exitCode ?? cur?.exitCode ?? -1, detached: false }
+  }
+  await finishContainer(ctx, ctx.containers.get(c.id) ?? c, code)
+  return { exitCode: code, detached: false }
+}

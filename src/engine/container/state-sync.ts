@@ -1,0 +1,59 @@
+// Keeps the store true to what the processes did while no conex process watched: a container whose conmon wrote
+// its exit file is exited (exit code recorded, rootfs unmounted, runtime state deleted), and its exec sessions are
+// ended. Every read of a container goes through syncContainer, as podman's syncContainer does.
+import { existsSync, readFileSync, rmSync, statSync } from 'node:fs'
+import type { EngineContext } from '../context'
+import { emit } from '../context'
+import type { ContainerRecord } from '../types'
+import { writeTx } from '../../store/db'
+import { readExitFile } from '../../oci/conmon/exit-file'
+import { isSameProcess } from '../../util/proc'
+import { unmount } from '../../util/mount'
+import { removeCgroup } from '../../oci/cgroups'
+import { reapExecSessions } from '../exec/exec-reaper'
+
+// Refreshes one container's state from its exit file and process; returns the up-to-date record.
+export async function syncContainer (ctx: EngineContext, c: ContainerRecord): Promise<ContainerRecord> {
+  if (c.state === 'running' || c.state === 'paused') {
+    const code = readExitFile(ctx.layout.exitFile(c.id))
+    const gone = code === undefined && !isSameProcess(c.pid, c.pidStart) && !existsSync(ctx.layout.exitFile(c.id))
+    if (code !== undefined || gone) {
+      await finishContainer(ctx, c, code ?? -1)
+      return ctx.containers.get(c.id) ?? { ...c, state: 'exited', exitCode: code ?? -1 }
+    }
+    await reapExecSessions(ctx, c)
+  }
+  return c
+}
+
+// Records the exit and releases what the run held. Safe to call twice and from several processes at once.
+export async function finishContainer (ctx: EngineContext, c: ContainerRecord, exitCode: number): Promise<void> {
+  let finishedAt = Date.now()
+  try { finishedAt = statSync(ctx.layout.exitFile(c.id)).mtimeMs } catch { /* no exit file */ }
+  const oom = existsSync(`${ctx.layout.bundle(c.id)}/oom`)
+  const changed = writeTx(ctx.db, () => {
+    const cur = ctx.containers.get(c.id)
+    if (cur === undefined || (cur.state !== 'running' && cur.state !== 'paused')) return false
+    ctx.containers.update(c.id, { state: 'exited', exitCode: Math.max(-1, Math.min(255, exitCode)), finishedAt: Math.round(finishedAt), pid: 0, conmonPid: 0, oomKilled: oom })
+    return true
+  })
+  await releaseContainer(ctx, c)
+  await reapExecSessions(ctx, { ...c, state: 'exited' })
+  if (changed) emit(ctx, 'container', 'died', c.id, { name: c.name, exitCode: String(exitCode) })
+}
+
+// Unmounts the rootfs, deletes the runtime's state and the conmon cgroup, and removes run-time files.
+export async function releaseContainer (ctx: EngineContext, c: ContainerRecord): Promise<void> {
+  await ctx.runtime.delete(c.id, true).catch(() => undefined)
+  await unmount(ctx.layout.rootfs(c.id))
+  removeCgroup(ctx.cfg.cgroupMode, ctx.layout.conmonCgroup(c.id))
+  removeCgroup(ctx.cfg.cgroupMode, ctx.layout.cgroupPath(c.id))
+  for (const f of ['attach', 'ctl', 'winsz', 'oci-log', 'pidfile', 'conmon.pid', 'oom']) {
+    rmSync(`${ctx.layout.bundle(c.id)}/${f}`, { force: true })
+  }
+}
+
+// conmon's pid, from its pid file.
+export function readConmonPid (ctx: EngineContext, id: string): number {
+  try { return Number(readFileSync(ctx.layout.conmonPidFile(id), 'utf8').trim()) || 0 } catch { return 0 }
+}

@@ -1,0 +1,61 @@
+// Everything an engine operation needs, passed explicitly (no module-level globals): configuration, the stores,
+// the runtime and the disk layout.
+import { mkdirSync } from 'node:fs'
+import type { EngineConfig } from '../config'
+import { openDb, type Db } from '../store/db'
+import { ContainerStore } from '../store/containers'
+import { ExecSessionStore } from '../store/exec-sessions'
+import { ImageStore } from '../store/images'
+import { EventStore } from '../store/events'
+import { OciRuntime } from '../oci/runtime'
+import { Layout } from './layout'
+
+export interface EngineContext {
+  cfg: EngineConfig
+  db: Db
+  containers: ContainerStore
+  execs: ExecSessionStore
+  images: ImageStore
+  events: EventStore
+  runtime: OciRuntime
+  layout: Layout
+  /** How conmon's exit command calls conex back: [node, script, global flags...]. */
+  selfCommand: string[]
+  /** Who asked (audit): a uid, or 'cli:<uid>'. */
+  requester: string
+}
+
+export interface ContextOptions {
+  cfg: EngineConfig
+  selfCommand: string[]
+  requester?: string
+}
+
+// Opens the store under cfg.root and prepares runroot.
+export function openContext (o: ContextOptions): EngineContext {
+  const { cfg } = o
+  const layout = new Layout(cfg.root, cfg.runroot)
+  mkdirSync(cfg.runroot, { recursive: true, mode: 0o700 })
+  mkdirSync(layout.exitDir(), { recursive: true })
+  const db = openDb(cfg.root)
+  return {
+    cfg,
+    db,
+    containers: new ContainerStore(db),
+    execs: new ExecSessionStore(db),
+    images: new ImageStore(db),
+    events: new EventStore(db),
+    runtime: new OciRuntime({
+      runtimePath: cfg.runtimePath, runtimeName: cfg.runtimeName, conmonPath: cfg.conmonPath,
+      stateDir: layout.runtimeState(), cgroupMode: cfg.cgroupMode,
+    }),
+    layout,
+    selfCommand: o.selfCommand,
+    requester: o.requester ?? `uid:${process.getuid?.() ?? 0}`,
+  }
+}
+
+// Records an event (container, exec or image) for `conex events` and the API's /events.
+export function emit (ctx: EngineContext, type: 'container' | 'exec' | 'image', action: string, id: string, attrs: Record<string, string>): void {
+  try { ctx.events.add(type, action, id, attrs) } catch { /* events never fail an operation */ }
+}

@@ -1,0 +1,227 @@
+// The local engine: the Engine interface over the store, the OCI layer and the disk layout. It resolves references
+// and delegates each verb to the module that owns it; it holds no state besides the context.
+import { readFileSync } from 'node:fs'
+import { hostname, release, cpus, totalmem, arch } from 'node:os'
+import { execFileSync } from 'node:child_process'
+import type { Readable } from 'node:stream'
+import type {
+  AttachStreams, ContainerCreateOptions, ContainerRecord, ContainerStartOptions, ContainerStartResult, Engine,
+  EngineEvent, EventsOptions, ExecCreateOptions, ExecResult, ExecSessionRecord, ExecStartOptions, HostInfo,
+  ImageImportOptions, ImageSummary, LogLine, LogsOptions, RemoveOptions,
+} from './types'
+import { openContext, type ContextOptions, type EngineContext } from './context'
+import { EngineError } from '../errors'
+import { createContainer } from './container/create'
+import { startContainer } from './container/start'
+import { syncContainer } from './container/state-sync'
+import { stopContainer, killContainer, pauseContainer, unpauseContainer, removeContainer } from './container/stop'
+import { attachAndWait } from './container/attach'
+import { containerLogs } from './container/logs'
+import { cleanupContainer, cleanupExec } from './container/cleanup'
+import { createExecSession, startExecSession, resizeExecSession, attachExecSession } from './exec/exec-service'
+import { stopExecSession, removeExecSession } from './exec/exec-stop'
+import { reapExecSession } from './exec/exec-reaper'
+import { listImages, getImage, tagImage, removeImage } from './image/image-service'
+import { importImage, loadImages } from './image/image-import'
+import { connectAttachSocket } from '../oci/conmon/attach-socket'
+import { writeResize } from '../oci/conmon/ctl-fifo'
+import { waitExitFile } from '../oci/conmon/exit-file'
+import { isSameProcess } from '../util/proc'
+
+export const VERSION = '0.1.0'
+
+export class LocalEngine implements Engine {
+  readonly ctx: EngineContext
+
+  constructor (o: ContextOptions) { this.ctx = openContext(o) }
+
+  // Resolves a container reference (name, id, prefix) and brings its state up to date.
+  async container (ref: string): Promise<ContainerRecord> {
+    const c = this.ctx.containers.lookup(ref)
+    if (c === undefined) throw new EngineError('NO_SUCH_CONTAINER', `no container with name or ID "${ref}" found: no such container`)
+    return syncContainer(this.ctx, c)
+  }
+
+  async latestContainer (): Promise<ContainerRecord> {
+    const c = this.ctx.containers.latest()
+    if (c === undefined) throw new EngineError('NO_SUCH_CONTAINER', 'no containers to use with --latest: no such container')
+    return syncContainer(this.ctx, c)
+  }
+
+  #session (id: string): ExecSessionRecord {
+    const s = this.ctx.execs.lookup(id)
+    if (s === undefined) throw new EngineError('NO_SUCH_EXEC_SESSION', `no exec session with ID ${id} found: no such exec session`)
+    if (s.state === 'running') {
+      const c = this.ctx.containers.get(s.containerId)
+      reapExecSession(this.ctx, s, c?.state === 'running' || c?.state === 'paused')
+      return this.ctx.execs.get(s.id) ?? s
+    }
+    return s
+  }
+
+  createContainer (o: ContainerCreateOptions): Promise<ContainerRecord> { return createContainer(this.ctx, o) }
+  async startContainer (ref: string, o?: ContainerStartOptions): Promise<ContainerStartResult> { return startContainer(this.ctx, await this.container(ref), o) }
+  async stopContainer (ref: string, timeout?: number): Promise<void> { await stopContainer(this.ctx, await this.container(ref), timeout) }
+  async killContainer (ref: string, signal?: string): Promise<void> { await killContainer(this.ctx, await this.container(ref), signal) }
+  async restartContainer (ref: string, timeout?: number): Promise<void> {
+    const c = await this.container(ref)
+    await stopContainer(this.ctx, c, timeout)
+    await startContainer(this.ctx, await this.container(c.id))
+  }
+
+  async pauseContainer (ref: string): Promise<void> { await pauseContainer(this.ctx, await this.container(ref)) }
+  async unpauseContainer (ref: string): Promise<void> { await unpauseContainer(this.ctx, await this.container(ref)) }
+
+  async removeContainer (ref: string, o: RemoveOptions = {}): Promise<string | undefined> {
+    const c = this.ctx.containers.lookup(ref)
+    if (c === undefined) {
+      if (o.ignore === true) return undefined
+      throw new EngineError('NO_SUCH_CONTAINER', `no container with ID or name "${ref}" found: no such container`)
+    }
+    return removeContainer(this.ctx, c, o)
+  }
+
+  async listContainers (o: { all?: boolean } = {}): Promise<ContainerRecord[]> {
+    const out: ContainerRecord[] = []
+    for (const c of this.ctx.containers.list()) {
+      const s = await syncContainer(this.ctx, c)
+      if (o.all === true || s.state === 'running' || s.state === 'paused') out.push(s)
+    }
+    return out
+  }
+
+  getContainer (ref: string): Promise<ContainerRecord> { return this.container(ref) }
+
+  // Resolves with the exit code once the container has stopped (condition 'stopped', the default).
+  async waitContainer (ref: string, o: { condition?: 'stopped' | 'running' | 'removed', signal?: AbortSignal } = {}): Promise<number> {
+    let c = await this.container(ref)
+    const cond = o.condition ?? 'stopped'
+    for (;;) {
+      if (cond === 'running' && c.state === 'running') return 0
+      if (cond === 'stopped' && (c.state === 'exited' || c.state === 'created')) return c.exitCode
+      if (o.signal?.aborted === true) throw new EngineError('TIMEOUT', 'wait aborted')
+      if (c.state === 'running' || c.state === 'paused') {
+        await waitExitFile(this.ctx.layout.exitFile(c.id), { timeoutMs: 1000, signal: o.signal, isAlive: () => isSameProcess(c.pid, c.pidStart) })
+      } else await new Promise((resolve) => setTimeout(resolve, 100))
+      const next = this.ctx.containers.get(c.id)
+      if (next === undefined) {
+        if (cond === 'removed' || cond === 'stopped') return c.exitCode
+        throw new EngineError('NO_SUCH_CONTAINER', `container ${ref} was removed while waiting`)
+      }
+      c = await syncContainer(this.ctx, next)
+    }
+  }
+
+  async attachContainer (ref: string, streams: AttachStreams, o: { detachKeys?: string, signal?: AbortSignal } = {}): Promise<ContainerStartResult> {
+    const c = await this.container(ref)
+    if (c.state !== 'running') throw new EngineError('CONTAINER_NOT_RUNNING', `you can only attach to running containers: container state improper`)
+    const sock = await connectAttachSocket(this.ctx.layout.bundle(c.id))
+    return attachAndWait(this.ctx, c, sock, streams, o)
+  }
+
+  async resizeContainer (ref: string, height: number, width: number): Promise<void> {
+    const c = await this.container(ref)
+    if (c.state !== 'running') throw new EngineError('CONTAINER_NOT_RUNNING', `container ${c.name} is not running`)
+    await writeResize(`${this.ctx.layout.bundle(c.id)}/ctl`, height, width)
+  }
+
+  async containerLogs (ref: string, o: LogsOptions, onLine: (l: LogLine) => void): Promise<void> {
+    await containerLogs(this.ctx, await this.container(ref), o, onLine)
+  }
+
+  async topContainer (ref: string): Promise<{ titles: string[], processes: string[][] }> {
+    const c = await this.container(ref)
+    if (c.state !== 'running') throw new EngineError('CONTAINER_NOT_RUNNING', `container ${c.name} is not running`)
+    const r = await this.ctx.runtime.run(['ps', '--format', 'json', c.id])
+    const pids = r.code === 0 ? JSON.parse(r.stdout) as number[] : [c.pid]
+    const processes = pids.map((pid) => {
+      let stat: string[] = []
+      let cmd = ''
+      let uid = '0'
+      try {
+        const raw = readFileSync(`/proc/${pid}/stat`, 'utf8')
+        stat = raw.slice(raw.lastIndexOf(')') + 2).split(' ')
+        cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter((x) => x !== '').join(' ')
+        uid = /Uid:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? '0'
+      } catch { /* exited meanwhile */ }
+      return [uid, String(pid), stat[1] ?? '0', '0', '-', '?', '00:00:00', cmd]
+    })
+    return { titles: ['UID', 'PID', 'PPID', 'C', 'STIME', 'TTY', 'TIME', 'CMD'], processes }
+  }
+
+  /** conmon's exit command lands here. */
+  cleanupContainer (id: string): Promise<void> { return cleanupContainer(this.ctx, id) }
+  cleanupExec (sessionId: string): Promise<void> { return cleanupExec(this.ctx, sessionId) }
+
+  async createExec (ref: string, o: ExecCreateOptions): Promise<ExecSessionRecord> { return createExecSession(this.ctx, await this.container(ref), o) }
+  async startExec (id: string, o?: ExecStartOptions): Promise<ExecResult> { return startExecSession(this.ctx, this.#session(id), o) }
+
+  async exec (ref: string, o: ExecCreateOptions, start: ExecStartOptions): Promise<ExecResult & { id: string }> {
+    const s = await createExecSession(this.ctx, ref === '' ? await this.latestContainer() : await this.container(ref), o)
+    const r = await startExecSession(this.ctx, s, start)
+    return { ...r, id: s.id }
+  }
+
+  async attachExec (id: string, streams: AttachStreams, o: { detachKeys?: string, signal?: AbortSignal } = {}): Promise<ExecResult> {
+    return attachExecSession(this.ctx, this.#session(id), streams, o)
+  }
+
+  async resizeExec (id: string, height: number, width: number): Promise<void> { await resizeExecSession(this.ctx, this.#session(id), height, width) }
+  async getExec (id: string): Promise<ExecSessionRecord> { return this.#session(id) }
+  async stopExec (id: string, timeout = 10): Promise<void> { await stopExecSession(this.ctx, this.#session(id), timeout) }
+  async removeExec (id: string, force = false): Promise<void> { await removeExecSession(this.ctx, this.#session(id), force) }
+  async listExecs (ref: string): Promise<ExecSessionRecord[]> {
+    const c = await this.container(ref)
+    return this.ctx.execs.forContainer(c.id)
+  }
+
+  listImages (): Promise<ImageSummary[]> { return listImages(this.ctx) }
+  getImage (ref: string): Promise<ImageSummary> { return getImage(this.ctx, ref) }
+  tagImage (ref: string, name: string): Promise<void> { return tagImage(this.ctx, ref, name) }
+  removeImage (ref: string, force?: boolean): Promise<string[]> { return removeImage(this.ctx, ref, force) }
+  importImage (tarball: Readable, o: ImageImportOptions): Promise<ImageSummary> { return importImage(this.ctx, tarball, o) }
+  loadImages (archive: Readable, onProgress?: (bytes: number) => void): Promise<string[]> { return loadImages(this.ctx, archive, onProgress) }
+
+  // Delivers stored events (since/until), then, with follow, new ones until the signal aborts.
+  async events (o: EventsOptions, onEvent: (e: EngineEvent) => void): Promise<void> {
+    let seq = 0
+    const deliver = (): boolean => {
+      for (const r of this.ctx.events.list(seq, o.since ?? 0n)) {
+        seq = r.seq
+        if (o.until !== undefined && r.timeNs > o.until) return false
+        onEvent({ time: Number(r.timeNs / 1_000_000_000n), timeNano: r.timeNs, type: r.type as EngineEvent['type'], action: r.action, id: r.actorId, attributes: r.attributes })
+      }
+      return true
+    }
+    if (!deliver() || o.follow !== true) return
+    while (o.signal?.aborted !== true) {
+      await new Promise((resolve) => setTimeout(resolve, 100))
+      if (!deliver()) return
+      if (o.until !== undefined && BigInt(Date.now()) * 1_000_000n > o.until) return
+    }
+  }
+
+  async info (): Promise<HostInfo> {
+    const all = await this.listContainers({ all: true })
+    let conmonVersion = 'unknown'
+    try { conmonVersion = execFileSync(this.ctx.cfg.conmonPath, ['--version'], { encoding: 'utf8' }).split('\n')[0] } catch { /* keep unknown */ }
+    let os = 'linux'
+    try { os = /PRETTY_NAME="([^"]+)"/.exec(readFileSync('/etc/os-release', 'utf8'))?.[1] ?? os } catch { /* keep linux */ }
+    return {
+      hostname: hostname(), kernel: release(), os, arch: arch(), cpus: cpus().length, memTotal: totalmem(),
+      cgroupMode: this.ctx.cfg.cgroupMode, runtimeName: this.ctx.cfg.runtimeName, runtimePath: this.ctx.cfg.runtimePath,
+      runtimeVersion: await this.ctx.runtime.version(), conmonPath: this.ctx.cfg.conmonPath, conmonVersion,
+      root: this.ctx.cfg.root, runroot: this.ctx.cfg.runroot,
+      containers: {
+        total: all.length,
+        running: all.filter((c) => c.state === 'running').length,
+        paused: all.filter((c) => c.state === 'paused').length,
+        stopped: all.filter((c) => c.state !== 'running' && c.state !== 'paused').length,
+      },
+      images: this.ctx.images.list().length,
+      version: VERSION,
+    }
+  }
+
+  close (): void { this.ctx.db.close() }
+}

@@ -1,0 +1,61 @@
+// Records the end of exec sessions nobody is attached to (detached sessions, or an attached CLI that was killed):
+// a running session whose exit file exists, or whose process and conmon are gone, is marked stopped and its bundle
+// removed. Runs on every container sync, on container exit, and in the service's periodic sweep.
+import { existsSync } from 'node:fs'
+import type { EngineContext } from '../context'
+import { emit } from '../context'
+import type { ContainerRecord, ExecSessionRecord } from '../types'
+import { writeTx } from '../../store/db'
+import { readExecExit, cleanupExecBundle } from '../../oci/conmon/exec-session'
+import { isSameProcess } from '../../util/proc'
+
+// Marks a session stopped with `exitCode` unless someone already did; returns true when this call recorded it.
+export function recordExecExit (ctx: EngineContext, s: ExecSessionRecord, exitCode: number): boolean {
+  const recorded = writeTx(ctx.db, () => {
+    const cur = ctx.execs.get(s.id)
+    if (cur === undefined || cur.state === 'stopped') return false
+    ctx.execs.update(s.id, { state: 'stopped', exitCode: Math.max(-1, Math.min(255, exitCode)), endedAt: Date.now() })
+    return true
+  })
+  if (recorded) {
+    const duration = s.startedAt > 0 ? String(Date.now() - s.startedAt) : '0'
+    emit(ctx, 'exec', 'exec_died', s.id, { containerID: s.containerId, exitCode: String(exitCode), durationMs: duration, execID: s.id })
+    pruneExecSessions(ctx, s.containerId)
+  }
+  return recorded
+}
+
+// Drops ended sessions beyond the retention bound (time and count).
+export function pruneExecSessions (ctx: EngineContext, containerId: string): void {
+  writeTx(ctx.db, () => ctx.execs.prune(containerId, Date.now() - ctx.cfg.execRetentionSeconds * 1000, ctx.cfg.execRetentionCount))
+}
+
+// Reaps one running session if it has ended; returns the exit code when it had.
+export function reapExecSession (ctx: EngineContext, s: ExecSessionRecord, containerRunning: boolean): number | undefined {
+  if (s.state !== 'running') return undefined
+  const bundle = ctx.layout.execBundle(s.id)
+  let code = readExecExit(bundle, s.containerId)
+  if (code === undefined) {
+    const alive = s.pid > 0 && isSameProcess(s.pid, s.pidStart)
+    // pid 0: the session is between "claimed" and "pid known"; leave it to its starter unless the container is gone.
+    if (alive || (s.pid === 0 && containerRunning)) return undefined
+    if (existsSync(bundle) && containerRunning) {
+      // The process ended but conmon has not written the file yet; a later sync will see it.
+      if (Date.now() - s.startedAt < 10_000) return undefined
+    }
+    code = containerRunning ? -1 : 137
+  }
+  if (recordExecExit(ctx, s, code)) cleanupExecBundle(bundle)
+  else cleanupExecBundle(bundle)
+  return code
+}
+
+// Reaps every running session of a container.
+export async function reapExecSessions (ctx: EngineContext, c: ContainerRecord): Promise<void> {
+  const running = c.state === 'running' || c.state === 'paused'
+  for (const s of ctx.execs.forContainer(c.id)) {
+    if (s.state === 'running') reapExecSession(ctx, s, running)
+    // A session created but never started does not survive its container's run.
+    else if (s.state === 'created' && !running) writeTx(ctx.db, () => ctx.execs.remove(s.id))
+  }
+}

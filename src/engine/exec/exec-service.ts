@@ -1,0 +1,174 @@
+// Exec sessions as engine objects: created → running → stopped. Each method keeps podman's shape: look up, sync the
+// container from disk, check state (typed errors), claim the transition in one write transaction, act through the
+// oci layer, record the result.
+import { readFileSync, existsSync } from 'node:fs'
+import type { EngineContext } from '../context'
+import { emit } from '../context'
+import type { ContainerRecord, ExecConfig, ExecCreateOptions, ExecResult, ExecSessionRecord, ExecStartOptions } from '../types'
+import { writeTx } from '../../store/db'
+import { EngineError, invalid } from '../../errors'
+import { generateId } from '../../util/ids'
+import { processStartTime } from '../../util/proc'
+import { buildExecProcess } from '../../oci/spec'
+import { parseDetachKeys } from '../../oci/conmon/detach-keys'
+import { pumpAttach } from '../../oci/conmon/attach-socket'
+import { startConmonExec, waitConmonExit, cleanupExecBundle, execPaths } from '../../oci/conmon/exec-session'
+import { writeResize } from '../../oci/conmon/ctl-fifo'
+import { syncContainer } from '../container/state-sync'
+import { exitCommand } from '../container/start'
+import { checkEnv } from '../container/create'
+import { recordExecExit, pruneExecSessions } from './exec-reaper'
+import { openRecorder } from './recorder'
+
+/** Exit code of an exec killed by its --timeout (as coreutils timeout(1)). */
+export const TIMEOUT_EXIT_CODE = 124
+
+// Checks that the container can take an exec session now.
+export function requireRunning (c: ContainerRecord): void {
+  if (c.state === 'paused') throw new EngineError('CONTAINER_PAUSED', `container ${c.name} is paused, unpause the container before exec`)
+  if (c.state !== 'running') throw new EngineError('CONTAINER_NOT_RUNNING', `can only create exec sessions on running containers: container state improper`)
+}
+
+export async function createExecSession (ctx: EngineContext, c0: ContainerRecord, o: ExecCreateOptions): Promise<ExecSessionRecord> {
+  if (!Array.isArray(o.command) || o.command.length === 0 || o.command[0] === '') throw invalid('must provide a non-empty command to start an exec session')
+  const env = [...(o.env ?? [])]
+  env.forEach(checkEnv)
+  const tty = o.tty ?? false
+  if (tty && (o.addTerm ?? true) && !env.some((e) => e.startsWith('TERM='))) env.push('TERM=xterm')
+  const detachKeys = o.detachKeys ?? ctx.cfg.detachKeys
+  parseDetachKeys(detachKeys)
+  const timeout = o.timeout ?? 0
+  if (!Number.isInteger(timeout) || timeout < 0) throw invalid(`invalid timeout ${String(o.timeout)}: must be a non-negative number of seconds`)
+  const preserveFds = o.preserveFds ?? 0
+  if (!Number.isInteger(preserveFds) || preserveFds < 0) throw invalid('--preserve-fds must be a non-negative integer')
+  const c = await syncContainer(ctx, c0)
+  requireRunning(c)
+  const config: ExecConfig = {
+    command: o.command,
+    env,
+    user: o.user ?? '',
+    workdir: o.workdir ?? '',
+    tty,
+    attachStdin: o.attachStdin ?? false,
+    attachStdout: o.attachStdout ?? true,
+    attachStderr: o.attachStderr ?? true,
+    privileged: o.privileged ?? false,
+    detachKeys,
+    preserveFds,
+    timeout,
+    ...(o.consoleSize !== undefined ? { consoleSize: o.consoleSize } : {}),
+  }
+  const s: ExecSessionRecord = {
+    id: generateId(), containerId: c.id, config, state: 'created', pid: 0, pidStart: '', conmonPid: 0, exitCode: null,
+    createdAt: Date.now(), startedAt: 0, endedAt: 0,
+  }
+  writeTx(ctx.db, () => ctx.execs.add(s))
+  emit(ctx, 'exec', 'exec_create', s.id, { containerID: c.id, name: c.name, execID: s.id, command: o.command.join(' '), requester: ctx.requester })
+  pruneExecSessions(ctx, c.id)
+  return s
+}
+
+function readContainerSpec (ctx: EngineContext, c: ContainerRecord): Record<string, unknown> {
+  try {
+    return JSON.parse(readFileSync(ctx.layout.specPath(c.id), 'utf8')) as Record<string, unknown>
+  } catch (err) {
+    throw new EngineError('CONTAINER_STATE', `container ${c.name} has no runtime spec (is it running?): ${(err as Error).message}`)
+  }
+}
+
+// Exit codes recorded for a session whose start failed: 126/127 as the runtime said, 125 otherwise.
+const startFailureCode = (err: unknown): number => err instanceof EngineError ? err.exitCode : 125
+
+export async function startExecSession (ctx: EngineContext, s: ExecSessionRecord, o: ExecStartOptions = {}): Promise<ExecResult> {
+  if (s.state === 'running') throw new EngineError('EXEC_STATE', `exec session ${s.id} is already running`)
+  if (s.state === 'stopped') throw new EngineError('EXEC_STATE', `exec session ${s.id} has already run`)
+  const c0 = ctx.containers.get(s.containerId)
+  if (c0 === undefined) throw new EngineError('NO_SUCH_CONTAINER', `container ${s.containerId} of exec session ${s.id} no longer exists`)
+  const c = await syncContainer(ctx, c0)
+  if (c.state === 'paused') throw new EngineError('CONTAINER_PAUSED', `container ${c.name} is paused, unpause the container before exec`)
+  if (c.state !== 'running') throw new EngineError('CONTAINER_NOT_RUNNING', `can only start exec sessions when their container is running: container state improper`)
+  const claimed = writeTx(ctx.db, () => {
+    const cur = ctx.execs.get(s.id)
+    if (cur?.state !== 'created') return false
+    ctx.execs.update(s.id, { state: 'running', startedAt: Date.now() })
+    return true
+  })
+  if (!claimed) throw new EngineError('EXEC_STATE', `exec session ${s.id} has already been started`)
+  const started = { ...s, state: 'running' as const, startedAt: Date.now() }
+  const detach = o.detach === true || o.streams === undefined
+  const bundle = ctx.layout.execBundle(s.id)
+  const keys = parseDetachKeys(o.detachKeys ?? s.config.detachKeys)
+  let exec
+  try {
+    const proc = buildExecProcess({ containerSpec: readContainerSpec(ctx, c), containerConfig: c.config, exec: s.config, rootfs: ctx.layout.rootfs(c.id), addTerm: false })
+    exec = await startConmonExec({
+      runtime: ctx.runtime, containerId: c.id, containerName: c.name, sessionId: s.id, bundle, process: proc,
+      tty: s.config.tty, stdin: s.config.attachStdin && !detach, attach: !detach, preserveFds: s.config.preserveFds,
+      timeout: s.config.timeout, consoleSize: o.consoleSize ?? s.config.consoleSize, conmonCgroup: ctx.layout.conmonCgroup(c.id),
+      exitCommand: detach ? exitCommand(ctx, ['container', 'cleanup', '--exec', s.id, c.id]) : undefined,
+    })
+  } catch (err) {
+    recordExecExit(ctx, started, startFailureCode(err))
+    throw err
+  }
+  writeTx(ctx.db, () => ctx.execs.update(s.id, { pid: exec.pid, pidStart: processStartTime(exec.pid) ?? '' }))
+  emit(ctx, 'exec', 'exec_start', s.id, { containerID: c.id, name: c.name, execID: s.id, pid: String(exec.pid), requester: ctx.requester })
+  o.streams?.onStarted?.(exec.pid)
+  if (detach || exec.socket === undefined) { exec.conmon.close(); return { detached: true } }
+  const rec = o.recordPath !== undefined ? openRecorder(o.recordPath, { tty: s.config.tty, size: o.consoleSize ?? s.config.consoleSize, command: s.config.command }) : undefined
+  const streams = o.streams as NonNullable<typeof o.streams>
+  const how = await pumpAttach(exec.socket, {
+    stdin: s.config.attachStdin ? streams.stdin : undefined,
+    stdout: s.config.attachStdout ? streams.stdout : undefined,
+    stderr: s.config.attachStderr ? (s.config.tty ? streams.stdout : streams.stderr) : undefined,
+    detachKeys: keys,
+    onOutput: rec?.write,
+  }, o.signal)
+  if (how !== 'eof') {
+    rec?.close()
+    exec.conmon.close()
+    return { detached: true }
+  }
+  const exit = await waitConmonExit(exec, c.id, { hasTimeout: s.config.timeout > 0, timeoutMs: 60_000, isAlive: () => existsSync(execPaths(bundle, c.id).exitFile) || existsSync(bundle) })
+  rec?.close()
+  let code: number
+  if (exit === undefined) code = ctx.execs.get(s.id)?.exitCode ?? -1
+  else code = exit.timedOut ? TIMEOUT_EXIT_CODE : exit.exitCode
+  recordExecExit(ctx, started, code)
+  cleanupExecBundle(bundle)
+  return { exitCode: ctx.execs.get(s.id)?.exitCode ?? code, detached: false }
+}
+
+export async function resizeExecSession (ctx: EngineContext, s: ExecSessionRecord, height: number, width: number): Promise<void> {
+  if (s.state !== 'running') throw new EngineError('EXEC_STATE', `exec session ${s.id} is not running: cannot resize`)
+  const ctl = execPaths(ctx.layout.execBundle(s.id), s.containerId).ctl
+  if (!existsSync(ctl)) throw new EngineError('EXEC_STATE', `exec session ${s.id} has no control FIFO (has it ended?)`)
+  await writeResize(ctl, height, width)
+}
+
+// Attaches another client to a running session (re-attach after detaching, or a second watcher). conmon broadcasts
+// output to every client; the attach ends with the session's exit code.
+export async function attachExecSession (ctx: EngineContext, s: ExecSessionRecord, streams: import('../types').AttachStreams, o: { detachKeys?: string, signal?: AbortSignal } = {}): Promise<ExecResult> {
+  if (s.state !== 'running') throw new EngineError('EXEC_STATE', `exec session ${s.id} is not running (state ${s.state}): cannot attach`)
+  const bundle = ctx.layout.execBundle(s.id)
+  const { connectAttachSocket } = await import('../../oci/conmon/attach-socket')
+  let sock
+  try { sock = await connectAttachSocket(bundle) } catch (err) {
+    throw new EngineError('EXEC_STATE', `exec session ${s.id} cannot be attached: ${(err as Error).message}`)
+  }
+  const how = await pumpAttach(sock, {
+    stdin: s.config.attachStdin ? streams.stdin : undefined,
+    stdout: streams.stdout,
+    stderr: s.config.tty ? streams.stdout : streams.stderr,
+    detachKeys: parseDetachKeys(o.detachKeys ?? s.config.detachKeys),
+  }, o.signal)
+  if (how !== 'eof') return { detached: true }
+  const { waitExitFile } = await import('../../oci/conmon/exit-file')
+  const exitFile = execPaths(bundle, s.containerId).exitFile
+  const code = await waitExitFile(exitFile, { timeoutMs: 30_000, isAlive: () => ctx.execs.get(s.id)?.state === 'running' && existsSync(bundle) })
+  if (code !== undefined) {
+    recordExecExit(ctx, s, code)
+    return { exitCode: ctx.execs.get(s.id)?.exitCode ?? code, detached: false }
+  }
+  return { exitCode: ctx.execs.get(s.id)?.exitCode ?? -1, detached: false }
+}

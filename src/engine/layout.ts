@@ -1,0 +1,36 @@
+// Where each piece of a container or exec session lives on disk. Persistent data goes under root, everything that
+// belongs to a running process (mounts, bundles, sockets, exit files) under runroot.
+import { join } from 'node:path'
+
+export class Layout {
+  readonly root: string
+  readonly runroot: string
+
+  constructor (root: string, runroot: string) { this.root = root; this.runroot = runroot }
+
+  /** Upper/work dirs and the log: survive a reboot. */
+  containerDir (id: string): string { return join(this.root, 'containers', id) }
+  upperDir (id: string): string { return join(this.containerDir(id), 'upper') }
+  workDir (id: string): string { return join(this.containerDir(id), 'work') }
+  logPath (id: string): string { return join(this.containerDir(id), 'ctr.log') }
+
+  /** The OCI bundle: config.json, the rootfs mount point, pid files, attach socket, ctl FIFO. */
+  bundle (id: string): string { return join(this.runroot, 'containers', id) }
+  rootfs (id: string): string { return join(this.bundle(id), 'rootfs') }
+  pidFile (id: string): string { return join(this.bundle(id), 'pidfile') }
+  conmonPidFile (id: string): string { return join(this.bundle(id), 'conmon.pid') }
+  specPath (id: string): string { return join(this.bundle(id), 'config.json') }
+
+  exitDir (): string { return join(this.runroot, 'exits') }
+  exitFile (id: string): string { return join(this.exitDir(), id) }
+
+  /** An exec session's bundle: short, under runroot, so paths stay readable. */
+  execBundle (sessionId: string): string { return join(this.runroot, 'exec', sessionId) }
+
+  /** runc's own state directory. */
+  runtimeState (): string { return join(this.runroot, 'runtime') }
+
+  /** cgroup paths: the container's (created by the runtime) and its conmons' (created by conex). */
+  cgroupPath (id: string): string { return `/conex/${id}` }
+  conmonCgroup (id: string): string { return `/conex/conmon-${id}` }
+}

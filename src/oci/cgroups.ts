@@ -1,0 +1,75 @@
+// cgroup handling for containers and conmon: which hierarchy the host has, and moving a process into a cgroup.
+// runc creates and removes the container's own cgroup from the spec's cgroupsPath; conex only places conmon (for
+// containers and exec sessions) in a sibling cgroup before releasing it, and removes what it created.
+import { readFileSync, writeFileSync, mkdirSync, rmdirSync, existsSync, readdirSync } from 'node:fs'
+import { join } from 'node:path'
+
+export type CgroupMode = 'v2' | 'hybrid' | 'v1'
+
+const CG = '/sys/fs/cgroup'
+
+// Reads /proc/self/mountinfo: cgroup2 at /sys/fs/cgroup is v2; v1 controllers plus a cgroup2 beside them is hybrid.
+export function detectCgroupMode (mountinfo = readFileSync('/proc/self/mountinfo', 'utf8')): CgroupMode {
+  let v2Root = false
+  let v2Elsewhere = false
+  let v1 = false
+  for (const line of mountinfo.split('\n')) {
+    const [pre, post] = line.split(' - ')
+    if (post === undefined) continue
+    const mountPoint = pre.split(' ')[4]
+    const fstype = post.split(' ')[0]
+    if (fstype === 'cgroup2') { if (mountPoint === CG) v2Root = true; else if (mountPoint.startsWith(CG + '/')) v2Elsewhere = true }
+    if (fstype === 'cgroup' && mountPoint.startsWith(CG + '/')) v1 = true
+  }
+  if (v2Root) return 'v2'
+  if (v1 && v2Elsewhere) return 'hybrid'
+  return 'v1'
+}
+
+// The directories of one cgroup path in every hierarchy that is mounted (v1 controllers, or the v2 root).
+export function cgroupDirs (mode: CgroupMode, path: string): string[] {
+  if (mode === 'v2') return [join(CG, path)]
+  const dirs: string[] = []
+  let entries: string[] = []
+  try { entries = readdirSync(CG) } catch { return dirs }
+  for (const name of entries) {
+    // Named and combined hierarchies (cpu,cpuacct) appear as directories; symlinks duplicate them.
+    if (name === 'unified' && mode === 'hybrid') { dirs.push(join(CG, name, path)); continue }
+    const full = join(CG, name)
+    if (existsSync(join(full, 'cgroup.procs'))) dirs.push(join(full, path))
+  }
+  return dirs
+}
+
+// Moves `pid` into cgroup `path` in every hierarchy, creating it; failures in single controllers are ignored
+// (a sandbox may deny some), and the number of hierarchies joined is returned.
+export function joinCgroup (mode: CgroupMode, path: string, pid: number): number {
+  let joined = 0
+  for (const dir of cgroupDirs(mode, path)) {
+    try {
+      mkdirSync(dir, { recursive: true })
+      // cpuset needs cpus/mems before a task can join (v1 only).
+      if (dir.includes('/cpuset/')) inheritCpuset(dir)
+      writeFileSync(join(dir, 'cgroup.procs'), String(pid))
+      joined++
+    } catch { /* a controller we may not use */ }
+  }
+  return joined
+}
+
+function inheritCpuset (dir: string): void {
+  for (const f of ['cpuset.cpus', 'cpuset.mems']) {
+    try {
+      if (readFileSync(join(dir, f), 'utf8').trim() !== '') continue
+      const parent = join(dir, '..', f)
+      writeFileSync(join(dir, f), readFileSync(parent, 'utf8').trim())
+    } catch { /* not a cpuset hierarchy */ }
+  }
+}
+
+// Removes cgroup `path` from every hierarchy; a cgroup that still has tasks stays (rmdir fails with EBUSY).
+export function removeCgroup (mode: CgroupMode, path: string): void {
+  for (const dir of cgroupDirs(mode, path)) {
+    try { rmdirSync(dir) } catch { /* absent or busy */ }
+  }
+}

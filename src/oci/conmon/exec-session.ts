@@ -1,0 +1,123 @@
+// One exec session's conversation with conmon, in protocol order:
+//   process.json → spawn conmon (cgroup move, start byte #1) → attach pipe {"data":0} → initial resize on ctl →
+//   connect the attach socket → start byte #2 → sync pipe {"data":pid} (or an error) → stream → attach EOF →
+//   exit file (written by conmon after it closed its clients) → bundle removal.
+// It never touches the store: the engine records what it returns.
+import { mkdirSync, writeFileSync, rmSync } from 'node:fs'
+import { join } from 'node:path'
+import type { SeqpacketSocket } from 'node-unix-socket'
+import { spawnConmon, type ConmonProcess } from './spawn'
+import { execConmonArgs } from './conmon-args'
+import { connectAttachSocket } from './attach-socket'
+import { writeResize } from './ctl-fifo'
+import { readOciLog, runtimeError } from './runtime-error'
+import { waitExitFile, readExitFile } from './exit-file'
+import type { OciRuntime } from '../runtime'
+import { EngineError } from '../../errors'
+
+export interface ConmonExecOptions {
+  runtime: OciRuntime
+  containerId: string
+  containerName: string
+  sessionId: string
+  /** The session's bundle directory (created here, removed by cleanupExecBundle). */
+  bundle: string
+  process: Record<string, unknown>
+  tty: boolean
+  /** conmon keeps a stdin pipe for the process (-i). */
+  stdin: boolean
+  /** Connect to the attach socket before the process starts. */
+  attach: boolean
+  preserveFds: number
+  timeout: number
+  consoleSize?: [number, number]
+  conmonCgroup?: string
+  exitCommand?: string[]
+}
+
+export interface ConmonExec {
+  pid: number
+  bundle: string
+  /** The attach connection, when `attach` was asked for. */
+  socket?: SeqpacketSocket
+  conmon: ConmonProcess
+}
+
+export const execPaths = (bundle: string, containerId: string): { exitFile: string, ctl: string, ociLog: string, spec: string, pidFile: string } => ({
+  exitFile: join(bundle, 'exit', containerId),
+  ctl: join(bundle, 'ctl'),
+  ociLog: join(bundle, 'oci-log'),
+  spec: join(bundle, 'exec-process.json'),
+  pidFile: join(bundle, 'exec_pid'),
+})
+
+// Runs the protocol up to a running process; on any failure the bundle is removed and the error classified
+// (EXEC_NOT_FOUND 127, EXEC_CANNOT_INVOKE 126, RUNTIME_ERROR 125).
+export async function startConmonExec (o: ConmonExecOptions): Promise<ConmonExec> {
+  const p = execPaths(o.bundle, o.containerId)
+  mkdirSync(join(o.bundle, 'exit'), { recursive: true, mode: 0o700 })
+  writeFileSync(p.spec, JSON.stringify(o.process))
+  const rt = o.runtime.o
+  const args = execConmonArgs({
+    containerId: o.containerId, cuuid: o.sessionId, name: o.containerName, runtimePath: rt.runtimePath,
+    runtimeArgs: o.runtime.globalArgs, bundle: o.bundle, pidFile: p.pidFile, exitDir: join(o.bundle, 'exit'),
+    logPath: 'none', ociLog: p.ociLog, tty: o.tty, stdin: o.stdin, exitCommand: o.exitCommand,
+    processSpec: p.spec, preserveFds: o.preserveFds, timeout: o.timeout,
+  })
+  let conmon: ConmonProcess | undefined
+  let socket: SeqpacketSocket | undefined
+  try {
+    conmon = await spawnConmon({
+      conmonPath: rt.conmonPath, args, cwd: o.bundle, preserveFds: o.preserveFds,
+      cgroup: o.conmonCgroup === undefined ? undefined : { mode: rt.cgroupMode, path: o.conmonCgroup },
+    })
+    const ready = await conmon.attach.next()
+    if (ready === undefined || ready.data < 0) {
+      throw new EngineError('RUNTIME_ERROR', `conmon did not set up the attach socket: ${ready?.message ?? (conmon.stderr().trim() || 'no message')}`)
+    }
+    // Applied by conmon as soon as the pty exists, before the process runs: no 0x0 or 80x24 window at start.
+    if (o.tty && o.consoleSize !== undefined) await writeResize(p.ctl, o.consoleSize[0], o.consoleSize[1])
+    if (o.attach) socket = await connectAttachSocket(o.bundle)
+    await conmon.start()
+    const m = await conmon.sync.next()
+    if (m === undefined || m.data <= 0) {
+      const msg = readOciLog(p.ociLog) ?? m?.message ?? (conmon.stderr().trim() || 'exec failed (no logs from conmon)')
+      throw runtimeError(rt.runtimeName, msg, `starting exec session in ${o.containerName}`)
+    }
+    return { pid: m.data, bundle: o.bundle, socket, conmon }
+  } catch (err) {
+    socket?.destroy()
+    conmon?.close()
+    rmSync(o.bundle, { recursive: true, force: true })
+    throw err
+  }
+}
+
+export interface ExecExit { exitCode: number, timedOut: boolean }
+
+// Waits for the exit code after the process ended (attach EOF) or, for a detached session, whenever it ends.
+// `isAlive` lets the wait give up when conmon died without writing the file (then exit code -1).
+export async function waitConmonExit (e: ConmonExec, containerId: string, o: { timeoutMs?: number, isAlive?: () => boolean, signal?: AbortSignal, hasTimeout?: boolean } = {}): Promise<ExecExit | undefined> {
+  const { exitFile } = execPaths(e.bundle, containerId)
+  const code = await waitExitFile(exitFile, o)
+  if (code === undefined) { e.conmon.close(); return undefined }
+  // conmon's last sync message follows the exit file; it says "command timed out" when -T fired. Only sessions with
+  // a timeout wait for it (briefly): for the others the exit file is the whole answer.
+  let timedOut = false
+  if (o.hasTimeout === true) {
+    const last = await Promise.race([e.conmon.sync.next(), new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 500))])
+    timedOut = last?.message === 'command timed out'
+  }
+  e.conmon.close()
+  return { exitCode: code, timedOut }
+}
+
+// Reads a finished session's exit code from its bundle without waiting (crash recovery).
+export function readExecExit (bundle: string, containerId: string): number | undefined {
+  return readExitFile(execPaths(bundle, containerId).exitFile)
+}
+
+// Removes the session's bundle: process.json, attach socket, FIFOs, exit and pid files.
+export function cleanupExecBundle (bundle: string): void {
+  rmSync(bundle, { recursive: true, force: true })
+}

@@ -1,0 +1,167 @@
+// OCI runtime specs as podman makes them: the container's config.json and the process.json of an exec session.
+// Pure functions of their inputs (plus the rootfs for user lookup), so they are tested without a runtime.
+import type { ContainerConfig, ExecConfig } from '../engine/types'
+import { resolveUser, type ResolvedUser } from './user'
+import { specRlimits } from './rlimits'
+
+// podman 4's default capability set.
+export const DEFAULT_CAPS = [
+  'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FOWNER', 'CAP_FSETID', 'CAP_KILL', 'CAP_NET_BIND_SERVICE', 'CAP_SETFCAP',
+  'CAP_SETGID', 'CAP_SETPCAP', 'CAP_SETUID', 'CAP_SYS_CHROOT',
+]
+
+// Every capability this kernel knows (CAP_LAST_CAP 40 on 5.9+); --privileged gets them all.
+export const ALL_CAPS = [
+  'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_DAC_READ_SEARCH', 'CAP_FOWNER', 'CAP_FSETID', 'CAP_KILL', 'CAP_SETGID',
+  'CAP_SETUID', 'CAP_SETPCAP', 'CAP_LINUX_IMMUTABLE', 'CAP_NET_BIND_SERVICE', 'CAP_NET_BROADCAST', 'CAP_NET_ADMIN',
+  'CAP_NET_RAW', 'CAP_IPC_LOCK', 'CAP_IPC_OWNER', 'CAP_SYS_MODULE', 'CAP_SYS_RAWIO', 'CAP_SYS_CHROOT', 'CAP_SYS_PTRACE',
+  'CAP_SYS_PACCT', 'CAP_SYS_ADMIN', 'CAP_SYS_BOOT', 'CAP_SYS_NICE', 'CAP_SYS_RESOURCE', 'CAP_SYS_TIME',
+  'CAP_SYS_TTY_CONFIG', 'CAP_MKNOD', 'CAP_LEASE', 'CAP_AUDIT_WRITE', 'CAP_AUDIT_CONTROL', 'CAP_SETFCAP',
+  'CAP_MAC_OVERRIDE', 'CAP_MAC_ADMIN', 'CAP_SYSLOG', 'CAP_WAKE_ALARM', 'CAP_BLOCK_SUSPEND', 'CAP_AUDIT_READ',
+  'CAP_PERFMON', 'CAP_BPF', 'CAP_CHECKPOINT_RESTORE',
+]
+
+const MASKED = ['/proc/acpi', '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list',
+  '/proc/timer_stats', '/proc/sched_debug', '/proc/scsi', '/sys/firmware', '/sys/fs/selinux', '/sys/dev/block']
+const READONLY = ['/proc/asound', '/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger']
+
+export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
+
+const normCap = (c: string): string => {
+  const u = c.toUpperCase()
+  return u.startsWith('CAP_') ? u : 'CAP_' + u
+}
+
+// The capability set after --privileged, --cap-add and --cap-drop (ALL accepted in both).
+export function effectiveCaps (o: { privileged: boolean, capAdd: string[], capDrop: string[] }): string[] {
+  if (o.privileged) return [...ALL_CAPS]
+  let caps = new Set(DEFAULT_CAPS)
+  if (o.capDrop.some((c) => c.toUpperCase() === 'ALL')) caps = new Set()
+  for (const c of o.capDrop) caps.delete(normCap(c))
+  for (const c of o.capAdd) {
+    if (c.toUpperCase() === 'ALL') ALL_CAPS.forEach((x) => caps.add(x)); else caps.add(normCap(c))
+  }
+  return [...caps]
+}
+
+function capsFor (caps: string[], uid: number): Record<string, string[]> {
+  // As podman: non-root processes keep only the bounding set; root gets effective = permitted = bounding.
+  const isRoot = uid === 0
+  return {
+    bounding: caps,
+    effective: isRoot ? caps : [],
+    permitted: isRoot ? caps : [],
+    inheritable: [],
+    ambient: [],
+  }
+}
+
+// Adds `KEY=VALUE` entries, later entries replacing earlier ones with the same key.
+export function mergeEnv (...lists: string[][]): string[] {
+  const m = new Map<string, string>()
+  for (const list of lists) for (const e of list) {
+    const i = e.indexOf('=')
+    m.set(i === -1 ? e : e.slice(0, i), e)
+  }
+  return [...m.values()]
+}
+
+const hasKey = (env: string[], key: string): boolean => env.some((e) => e.startsWith(key + '='))
+
+export interface ContainerSpecOptions {
+  id: string
+  config: ContainerConfig
+  rootfs: string
+  cgroupsPath: string
+  /** Resolved user; computed from the rootfs when not given. */
+  user?: ResolvedUser
+  seccomp?: unknown
+}
+
+// Builds the container's config.json.
+export function buildContainerSpec (o: ContainerSpecOptions): Record<string, unknown> {
+  const c = o.config
+  const user = o.user ?? resolveUser(o.rootfs, c.user, c.groupAdd)
+  let env = mergeEnv([`PATH=${DEFAULT_PATH}`], c.env)
+  if (c.tty && !hasKey(env, 'TERM')) env.push('TERM=xterm')
+  if (!hasKey(env, 'HOME')) env.push(`HOME=${user.home}`)
+  if (!hasKey(env, 'HOSTNAME')) env = [...env, `HOSTNAME=${c.hostname}`]
+  const caps = effectiveCaps(c)
+  const namespaces = [{ type: 'pid' }, { type: 'mount' }, { type: 'ipc' }, { type: 'uts' }]
+  if (c.network === 'none') namespaces.push({ type: 'network' })
+  const mounts: Array<Record<string, unknown>> = [
+    { destination: '/proc', type: 'proc', source: 'proc', options: ['nosuid', 'noexec', 'nodev'] },
+    { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
+    { destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'] },
+    { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k'] },
+    { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
+    { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] },
+    { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['rprivate', 'nosuid', 'noexec', 'nodev', 'relatime', 'ro'] },
+  ]
+  if (c.network === 'host') {
+    mounts.push({ destination: '/etc/resolv.conf', type: 'bind', source: '/etc/resolv.conf', options: ['rbind', 'ro', 'rprivate'] })
+  }
+  for (const m of c.mounts) {
+    mounts.push({ destination: m.destination, type: 'bind', source: m.source, options: ['rbind', m.readonly ? 'ro' : 'rw', 'rprivate'] })
+  }
+  const process: Record<string, unknown> = {
+    terminal: c.tty,
+    user: { uid: user.uid, gid: user.gid, additionalGids: user.additionalGids, ...(c.umask !== '' ? { umask: parseInt(c.umask, 8) } : {}) },
+    args: [...c.entrypoint, ...c.command],
+    env,
+    cwd: c.workdir === '' ? '/' : c.workdir,
+    capabilities: capsFor(caps, user.uid),
+    rlimits: specRlimits(c.ulimits),
+    noNewPrivileges: false,
+    oomScoreAdj: 0,
+  }
+  return {
+    ociVersion: '1.0.2-dev',
+    process,
+    root: { path: o.rootfs, readonly: false },
+    hostname: c.hostname,
+    mounts,
+    linux: {
+      namespaces,
+      cgroupsPath: o.cgroupsPath,
+      resources: { devices: [{ allow: false, access: 'rwm' }] },
+      maskedPaths: c.privileged ? [] : MASKED,
+      readonlyPaths: c.privileged ? [] : READONLY,
+      ...(o.seccomp !== undefined && !c.privileged ? { seccomp: o.seccomp } : {}),
+    },
+  }
+}
+
+export interface ExecProcessOptions {
+  containerSpec: Record<string, unknown>
+  containerConfig: ContainerConfig
+  exec: ExecConfig
+  rootfs: string
+  /** podman's CLI rule: TERM=xterm when the container or the exec has a tty, unless set. */
+  addTerm: boolean
+}
+
+// Builds an exec session's process.json from the container's process, as podman's prepareProcessExec does.
+export function buildExecProcess (o: ExecProcessOptions): Record<string, unknown> {
+  const base = structuredClone(o.containerSpec.process) as Record<string, unknown>
+  const e = o.exec
+  const user = resolveUser(o.rootfs, e.user !== '' ? e.user : o.containerConfig.user, o.containerConfig.groupAdd)
+  const baseEnv = (base.env as string[]).filter((x) => !x.startsWith('HOME=') || e.user === '')
+  const env = mergeEnv(baseEnv, e.env)
+  if (o.addTerm && !hasKey(env, 'TERM')) env.push('TERM=xterm')
+  if (!hasKey(env, 'HOME')) env.push(`HOME=${user.home}`)
+  const caps = e.privileged ? ALL_CAPS : effectiveCaps(o.containerConfig)
+  const umask = (base.user as { umask?: number }).umask
+  const p: Record<string, unknown> = {
+    ...base,
+    terminal: e.tty,
+    args: e.command,
+    env,
+    cwd: e.workdir !== '' ? e.workdir : (base.cwd as string),
+    user: { uid: user.uid, gid: user.gid, additionalGids: user.additionalGids, ...(umask !== undefined ? { umask } : {}) },
+    capabilities: capsFor(caps, user.uid),
+  }
+  if (e.tty && e.consoleSize !== undefined) p.consoleSize = { height: e.consoleSize[0], width: e.consoleSize[1] }
+  else delete p.consoleSize
+  return p
+}

@@ -1,0 +1,65 @@
+// Resolves `user[:group]` against the container's own /etc/passwd and /etc/group, as the runtime would see them.
+// Files are read from the mounted rootfs without following symlinks out of it.
+import { lstatSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { invalid } from '../errors'
+
+export interface ResolvedUser { uid: number, gid: number, additionalGids: number[], home: string, name?: string }
+
+interface PasswdEntry { name: string, uid: number, gid: number, home: string }
+interface GroupEntry { name: string, gid: number, members: string[] }
+
+function readInRootfs (rootfs: string, path: string): string {
+  const full = join(rootfs, path)
+  try {
+    // A symlinked /etc/passwd could point at the host's file; treat it as absent.
+    if (lstatSync(full).isSymbolicLink() || lstatSync(join(rootfs, 'etc')).isSymbolicLink()) return ''
+    return readFileSync(full, 'utf8')
+  } catch { return '' }
+}
+
+export function parsePasswd (text: string): PasswdEntry[] {
+  return text.split('\n').filter((l) => l !== '' && !l.startsWith('#')).map((l) => {
+    const f = l.split(':')
+    return { name: f[0], uid: Number(f[2]), gid: Number(f[3]), home: f[5] ?? '/' }
+  }).filter((e) => Number.isInteger(e.uid) && Number.isInteger(e.gid))
+}
+
+export function parseGroup (text: string): GroupEntry[] {
+  return text.split('\n').filter((l) => l !== '' && !l.startsWith('#')).map((l) => {
+    const f = l.split(':')
+    return { name: f[0], gid: Number(f[2]), members: (f[3] ?? '').split(',').filter((m) => m !== '') }
+  }).filter((e) => Number.isInteger(e.gid))
+}
+
+const isNum = (s: string): boolean => /^\d+$/.test(s)
+
+// Resolves a group name or number; unknown names are an error, unknown numbers are allowed (as runc allows).
+function resolveGroup (groups: GroupEntry[], g: string): number {
+  if (isNum(g)) return Number(g)
+  const e = groups.find((x) => x.name === g)
+  if (e === undefined) throw invalid(`unable to find group ${g}: no matching entries in group file`)
+  return e.gid
+}
+
+// Resolves `spec` (`''` means root) plus extra groups into numeric ids, as podman's user lookup does.
+export function resolveUser (rootfs: string, spec: string, groupAdd: string[] = []): ResolvedUser {
+  const passwd = parsePasswd(readInRootfs(rootfs, 'etc/passwd'))
+  const groups = parseGroup(readInRootfs(rootfs, 'etc/group'))
+  const [u, g] = spec === '' ? ['0', undefined] : spec.split(':', 2)
+  let entry: PasswdEntry | undefined
+  if (isNum(u)) entry = passwd.find((e) => e.uid === Number(u))
+  else {
+    entry = passwd.find((e) => e.name === u)
+    if (entry === undefined) throw invalid(`unable to find user ${u}: no matching entries in passwd file`)
+  }
+  const uid = isNum(u) ? Number(u) : (entry as PasswdEntry).uid
+  const gid = g !== undefined && g !== '' ? resolveGroup(groups, g) : (entry?.gid ?? 0)
+  const additional = new Set<number>()
+  // Supplementary groups from /etc/group apply only when the group was not forced with user:group (as runc does).
+  if (entry !== undefined && g === undefined) {
+    for (const grp of groups) if (grp.members.includes(entry.name) && grp.gid !== gid) additional.add(grp.gid)
+  }
+  for (const ga of groupAdd) additional.add(resolveGroup(groups, ga))
+  return { uid, gid, additionalGids: [...additional], home: entry?.home ?? '/', name: entry?.name }
+}

@@ -1,0 +1,41 @@
+// The embedded database: one SQLite file in WAL mode shared by every conex process (CLI and service) on a root.
+// Writers take the lock up front (BEGIN IMMEDIATE) and wait for it (busy_timeout), so concurrent CLI processes queue
+// instead of failing with "database is locked"; synchronous=FULL makes every committed change survive a crash.
+import Database from 'better-sqlite3'
+import { mkdirSync } from 'node:fs'
+import { join } from 'node:path'
+import { MIGRATIONS } from './migrations'
+
+export type Db = Database.Database
+
+const BUSY_TIMEOUT_MS = 60_000
+
+// Opens (creating if needed) the database under `root` and brings its schema up to date.
+export function openDb (root: string): Db {
+  mkdirSync(root, { recursive: true, mode: 0o700 })
+  const db = new Database(join(root, 'conex.db'), { timeout: BUSY_TIMEOUT_MS })
+  db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`)
+  // journal_mode=WAL needs a write lock the first time only; later opens see it already set.
+  if ((db.pragma('journal_mode', { simple: true }) as string) !== 'wal') db.pragma('journal_mode = WAL')
+  db.pragma('synchronous = FULL')
+  db.pragma('foreign_keys = ON')
+  migrate(db)
+  return db
+}
+
+// Applies the migrations whose number is above PRAGMA user_version, each in its own immediate transaction.
+export function migrate (db: Db): void {
+  const current = db.pragma('user_version', { simple: true }) as number
+  if (current >= MIGRATIONS.length) return
+  db.transaction(() => {
+    // Re-read inside the lock: another process may have migrated meanwhile.
+    const v = db.pragma('user_version', { simple: true }) as number
+    for (let i = v; i < MIGRATIONS.length; i++) db.exec(MIGRATIONS[i])
+    db.pragma(`user_version = ${MIGRATIONS.length}`)
+  }).immediate()
+}
+
+// Runs `fn` in a write transaction that holds the database lock from its start (no upgrade deadlocks).
+export function writeTx<T> (db: Db, fn: () => T): T {
+  return db.transaction(fn).immediate()
+}

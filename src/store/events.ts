@@ -1,0 +1,41 @@
+// The event log: container, exec and image events for `conex events` and the Docker /events stream.
+import type { Db } from './db'
+
+export interface EventRecord {
+  seq: number
+  timeNs: bigint
+  type: string
+  action: string
+  actorId: string
+  attributes: Record<string, string>
+}
+
+interface Row { seq: number, time_ns: bigint, type: string, action: string, actor_id: string, attributes: string }
+
+const MAX_EVENTS = 10_000
+
+export class EventStore {
+  readonly #insert
+  readonly #since
+  readonly #trim
+
+  constructor (db: Db) {
+    this.#insert = db.prepare('INSERT INTO events (time_ns, type, action, actor_id, attributes) VALUES (?, ?, ?, ?, ?)')
+    this.#since = db.prepare('SELECT * FROM events WHERE seq > ? AND time_ns >= ? ORDER BY seq').safeIntegers(true)
+    this.#trim = db.prepare('DELETE FROM events WHERE seq <= (SELECT MAX(seq) FROM events) - ?')
+  }
+
+  add (type: string, action: string, actorId: string, attributes: Record<string, string>): void {
+    const now = BigInt(Date.now()) * 1_000_000n + process.hrtime.bigint() % 1_000_000n
+    const r = this.#insert.run(now, type, action, actorId, JSON.stringify(attributes))
+    if (Number(r.lastInsertRowid) % 500 === 0) this.#trim.run(MAX_EVENTS)
+  }
+
+  // Events after sequence number `afterSeq` and not older than `sinceNs`.
+  list (afterSeq = 0, sinceNs = 0n): EventRecord[] {
+    return (this.#since.all(BigInt(afterSeq), sinceNs) as Row[]).map((r) => ({
+      seq: Number(r.seq), timeNs: BigInt(r.time_ns), type: r.type, action: r.action, actorId: r.actor_id,
+      attributes: JSON.parse(r.attributes),
+    }))
+  }
+}

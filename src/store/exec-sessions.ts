@@ -1,0 +1,87 @@
+// Exec session rows. The schema's CHECKs keep states and exit codes valid whatever writes them.
+import type { Db } from './db'
+import type { ExecSessionRecord, ExecState } from '../engine/types'
+
+interface Row {
+  id: string, container_id: string, config: string, state: ExecState, pid: number, pid_start: string,
+  conmon_pid: number, exit_code: number | null, created_at: number, started_at: number, ended_at: number
+}
+
+const fromRow = (r: Row): ExecSessionRecord => ({
+  id: r.id,
+  containerId: r.container_id,
+  config: JSON.parse(r.config),
+  state: r.state,
+  pid: r.pid,
+  pidStart: r.pid_start,
+  conmonPid: r.conmon_pid,
+  exitCode: r.exit_code,
+  createdAt: r.created_at,
+  startedAt: r.started_at,
+  endedAt: r.ended_at,
+})
+
+export type ExecUpdate = Partial<Pick<ExecSessionRecord, 'state' | 'pid' | 'pidStart' | 'conmonPid' | 'exitCode' | 'startedAt' | 'endedAt'>>
+
+const COLUMNS: Record<keyof ExecUpdate, string> = {
+  state: 'state', pid: 'pid', pidStart: 'pid_start', conmonPid: 'conmon_pid', exitCode: 'exit_code',
+  startedAt: 'started_at', endedAt: 'ended_at',
+}
+
+export class ExecSessionStore {
+  readonly #db: Db
+  readonly #insert
+  readonly #byId
+  readonly #byPrefix
+  readonly #byContainer
+  readonly #running
+  readonly #delete
+  readonly #prune
+
+  constructor (db: Db) {
+    this.#db = db
+    this.#insert = db.prepare(`INSERT INTO exec_sessions (id, container_id, config, state, created_at)
+      VALUES (@id, @containerId, @config, @state, @createdAt)`)
+    this.#byId = db.prepare('SELECT * FROM exec_sessions WHERE id = ?')
+    this.#byPrefix = db.prepare("SELECT * FROM exec_sessions WHERE id LIKE ? || '%' LIMIT 2")
+    this.#byContainer = db.prepare('SELECT * FROM exec_sessions WHERE container_id = ? ORDER BY created_at, rowid')
+    this.#running = db.prepare("SELECT * FROM exec_sessions WHERE state = 'running' ORDER BY created_at")
+    this.#delete = db.prepare('DELETE FROM exec_sessions WHERE id = ?')
+    // Ended sessions older than the retention time, or beyond the newest `count` of a container, go.
+    this.#prune = db.prepare(`DELETE FROM exec_sessions WHERE state = 'stopped' AND container_id = @containerId AND
+      (ended_at < @before OR id NOT IN (SELECT id FROM exec_sessions WHERE container_id = @containerId
+        AND state = 'stopped' ORDER BY ended_at DESC, rowid DESC LIMIT @count))`)
+  }
+
+  add (s: ExecSessionRecord): void { this.#insert.run({ ...s, config: JSON.stringify(s.config) }) }
+
+  get (id: string): ExecSessionRecord | undefined {
+    const r = this.#byId.get(id) as Row | undefined
+    return r === undefined ? undefined : fromRow(r)
+  }
+
+  // Full id or a unique prefix of at least 4 hex digits.
+  lookup (ref: string): ExecSessionRecord | undefined {
+    const exact = this.get(ref)
+    if (exact !== undefined || !/^[0-9a-f]{4,63}$/.test(ref)) return exact
+    const rows = this.#byPrefix.all(ref) as Row[]
+    return rows.length === 1 ? fromRow(rows[0]) : undefined
+  }
+
+  forContainer (containerId: string): ExecSessionRecord[] { return (this.#byContainer.all(containerId) as Row[]).map(fromRow) }
+  running (): ExecSessionRecord[] { return (this.#running.all() as Row[]).map(fromRow) }
+
+  update (id: string, u: ExecUpdate): void {
+    const keys = Object.keys(u) as Array<keyof ExecUpdate>
+    if (keys.length === 0) return
+    const sets = keys.map((k) => `${COLUMNS[k]} = @${k}`).join(', ')
+    this.#db.prepare(`UPDATE exec_sessions SET ${sets} WHERE id = @id`).run({ id, ...u })
+  }
+
+  remove (id: string): void { this.#delete.run(id) }
+
+  // Removes ended sessions past the retention bound; returns how many went.
+  prune (containerId: string, before: number, count: number): number {
+    return this.#prune.run({ containerId, before, count }).changes
+  }
+}

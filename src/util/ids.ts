@@ -1,0 +1,21 @@
+import { randomBytes } from 'node:crypto'
+
+// A 64-hex random id, as podman and Docker give containers and exec sessions.
+export const generateId = (): string => randomBytes(32).toString('hex')
+
+// The 12-character form used in tables.
+export const shortId = (id: string): string => id.slice(0, 12)
+
+const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/
+
+// True when `name` is a valid container name (Docker's rule).
+export const isValidName = (name: string): boolean => NAME_RE.test(name) && name.length <= 253
+
+const ADJ = ['admiring', 'bold', 'brave', 'calm', 'eager', 'gifted', 'happy', 'keen', 'lucid', 'quirky', 'serene', 'vibrant']
+const NOUN = ['turing', 'hopper', 'lovelace', 'ritchie', 'thompson', 'knuth', 'dijkstra', 'torvalds', 'liskov', 'shannon']
+
+// A random human name like podman's `keen_hopper`.
+export function randomName (): string {
+  const b = randomBytes(3)
+  return `${ADJ[b[0] % ADJ.length]}_${NOUN[b[1] % NOUN.length]}${b[2] % 4 === 0 ? '' : String(b[2] % 100)}`
+}
