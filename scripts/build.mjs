@@ -1,14 +1,22 @@
 // Builds conex: tsc type-checks and emits dist/ (tests run from there), esbuild bundles the CLI into one file
 // (dist/conex.js) so that `conex` starts by reading one script instead of resolving dozens of modules.
+// The bundle is written to a temporary name and renamed, so a running `conex` never sees half a file, and a failed
+// type-check leaves the previous bundle in place.
 import { execFileSync } from 'node:child_process'
 import { build } from 'esbuild'
-import { rmSync } from 'node:fs'
+import { renameSync, mkdirSync } from 'node:fs'
 
-rmSync('dist', { recursive: true, force: true })
-execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', '.'], { stdio: 'inherit' })
+mkdirSync('dist', { recursive: true })
+let typecheckFailed = false
+try {
+  execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', '.'], { stdio: 'inherit' })
+} catch {
+  typecheckFailed = true
+}
+const tmp = `dist/.conex.${process.pid}.js`
 await build({
   entryPoints: ['src/cli/main.ts'],
-  outfile: 'dist/conex.js',
+  outfile: tmp,
   bundle: true,
   platform: 'node',
   target: 'node20',
@@ -16,3 +24,8 @@ await build({
   external: ['better-sqlite3', 'node-unix-socket'],
   logLevel: 'warning',
 })
+renameSync(tmp, 'dist/conex.js')
+if (typecheckFailed) {
+  console.error('build: type errors (see above); dist/ was emitted anyway')
+  process.exit(1)
+}
