@@ -7,10 +7,10 @@
 // which preserves packet boundaries and delivers every queued packet before EOF. Wrapping a raw fd in a libuv pipe
 // handle is not an option: libuv treats POLLHUP after a short read as EOF and drops packets still queued
 // (docs/attach.md has the measurement).
-import { openSync, closeSync } from 'node:fs'
+import { openSync, closeSync, existsSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Readable, Writable } from 'node:stream'
-import { SeqpacketSocket } from 'node-unix-socket'
+import type { SeqpacketSocket } from 'node-unix-socket'
 import { DetachMatcher } from './detach-keys'
 
 export const STDOUT_ID = 2
@@ -29,17 +29,64 @@ export interface AttachIo {
 
 export type AttachEnd = 'eof' | 'detached' | 'aborted'
 
+// The socket reads as soon as it is connected and emits 'data'/'end' whether or not anyone listens, while callers
+// still have work to do before pumping (runtime start, exec start). What arrives meanwhile is held here and replayed
+// by pumpAttach, so a process that prints and exits at once loses neither its output nor its end.
+interface HeldOutput { packets: Buffer[], ended: boolean, onData: (pkt: Buffer) => void, onEnd: () => void }
+const held = new WeakMap<SeqpacketSocket, HeldOutput>()
+
+function holdOutput (sock: SeqpacketSocket): void {
+  const h: HeldOutput = { packets: [], ended: false, onData: (pkt) => { h.packets.push(pkt) }, onEnd: () => { h.ended = true } }
+  sock.on('data', h.onData)
+  sock.on('end', h.onEnd)
+  sock.on('error', h.onEnd)
+  held.set(sock, h)
+}
+
+// Stops holding and returns what was held.
+function releaseHeld (sock: SeqpacketSocket): { packets: Buffer[], ended: boolean } {
+  const h = held.get(sock)
+  if (h === undefined) return { packets: [], ended: false }
+  held.delete(sock)
+  sock.removeListener('data', h.onData)
+  sock.removeListener('end', h.onEnd)
+  sock.removeListener('error', h.onEnd)
+  return h
+}
+
+let SocketClass: typeof SeqpacketSocket | undefined
+
+// Loads node-unix-socket on first use. Its loader asks for a whole diagnostic report (process.report.getReport(),
+// ~10 ms) only to learn whether libc is glibc or musl; we answer that from the filesystem instead, once.
+function loadSocketClass (): typeof SeqpacketSocket {
+  if (SocketClass !== undefined) return SocketClass
+  const report = process.report
+  const original = report?.getReport
+  const musl = existsSync('/lib/ld-musl-x86_64.so.1') || existsSync('/lib/ld-musl-aarch64.so.1')
+  if (report !== undefined && original !== undefined) {
+    report.getReport = (() => ({ header: { glibcVersionRuntime: musl ? undefined : 'glibc' } })) as unknown as typeof report.getReport
+  }
+  try {
+    SocketClass = (require('node-unix-socket') as typeof import('node-unix-socket')).SeqpacketSocket
+  } finally {
+    if (report !== undefined && original !== undefined) report.getReport = original
+  }
+  return SocketClass
+}
+
 // Connects to the attach socket in `bundleDir` through /proc/self/fd/N, which dodges the 108-byte sun_path limit.
 export function connectAttachSocket (bundleDir: string): Promise<SeqpacketSocket> {
+  const Sock = loadSocketClass()
   const dirfd = openSync(bundleDir, 'r')
   return new Promise((resolve, reject) => {
-    const sock = new SeqpacketSocket()
+    const sock = new Sock()
     const fail = (err: Error): void => { try { closeSync(dirfd) } catch {} ; reject(err) }
     sock.once('error', fail)
     try {
       sock.connect(join('/proc/self/fd', String(dirfd), 'attach'), () => {
         closeSync(dirfd)
         sock.removeListener('error', fail)
+        holdOutput(sock)
         resolve(sock)
       })
     } catch (err) { fail(err as Error) }
@@ -63,19 +110,23 @@ export function pumpAttach (sock: SeqpacketSocket, io: AttachIo, signal?: AbortS
       if (how !== 'eof') sock.destroy()
       resolve(how)
     }
-    sock.on('data', (pkt: Buffer) => {
+    const onPacket = (pkt: Buffer): void => {
       if (pkt.length < 1) return
       const id = pkt[0]
       const data = pkt.subarray(1)
       io.onOutput?.(id, data)
       const sink = id === STDERR_ID ? io.stderr : io.stdout
       sink?.write(data)
-    })
-    sock.on('end', () => {
+    }
+    const onEnd = (): void => {
       // Output is complete; conmon has closed us. Flush sinks in order before reporting.
       finish('eof')
       sock.destroy()
-    })
+    }
+    const early = releaseHeld(sock)
+    early.packets.forEach(onPacket)
+    sock.on('data', onPacket)
+    sock.on('end', onEnd)
     sock.on('error', () => finish('eof'))
     const queue: Buffer[] = []
     let writing = false
@@ -108,6 +159,7 @@ export function pumpAttach (sock: SeqpacketSocket, io: AttachIo, signal?: AbortS
       pumpInput()
     }
     const onAbort = (): void => finish('aborted')
+    if (early.ended) { onEnd(); return }
     if (signal?.aborted === true) { finish('aborted'); return }
     signal?.addEventListener('abort', onAbort, { once: true })
     if (io.stdin !== undefined) {
