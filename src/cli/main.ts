@@ -7,6 +7,7 @@ import { commandHelp } from './help'
 import { EngineError, toEngineError } from '../errors'
 import { COMMANDS } from './commands'
 import type { LocalEngine } from '../engine/engine'
+import { trace } from '../util/trace'
 
 const GLOBAL_FLAGS: FlagSpec[] = [
   { name: 'root', type: 'string', help: 'Path to the root directory in which data, including images, is stored', arg: 'path' },
@@ -39,6 +40,7 @@ function selfCommand (): string[] {
 }
 
 export async function main (argv: string[]): Promise<number> {
+  trace('cli: main')
   const out = (s: string): void => { process.stdout.write(s) }
   const err = (s: string): void => { process.stderr.write(s) }
   try {

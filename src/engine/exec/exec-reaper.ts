@@ -10,24 +10,23 @@ import { readExecExit, cleanupExecBundle } from '../../oci/conmon/exec-session'
 import { isSameProcess } from '../../util/proc'
 
 // Marks a session stopped with `exitCode` unless someone already did; returns true when this call recorded it.
+// The exit, its event and the pruning it allows are one transaction (one fsync), not three.
 export function recordExecExit (ctx: EngineContext, s: ExecSessionRecord, exitCode: number): boolean {
-  const recorded = writeTx(ctx.db, () => {
+  return writeTx(ctx.db, () => {
     const cur = ctx.execs.get(s.id)
     if (cur === undefined || cur.state === 'stopped') return false
-    ctx.execs.update(s.id, { state: 'stopped', exitCode: Math.max(-1, Math.min(255, exitCode)), endedAt: Date.now() })
+    const now = Date.now()
+    ctx.execs.update(s.id, { state: 'stopped', exitCode: Math.max(-1, Math.min(255, exitCode)), endedAt: now })
+    const started = cur.startedAt > 0 ? cur.startedAt : s.startedAt
+    emit(ctx, 'exec', 'exec_died', s.id, { containerID: s.containerId, exitCode: String(exitCode), durationMs: String(started > 0 ? now - started : 0), execID: s.id })
+    pruneExecSessions(ctx, s.containerId)
     return true
   })
-  if (recorded) {
-    const duration = s.startedAt > 0 ? String(Date.now() - s.startedAt) : '0'
-    emit(ctx, 'exec', 'exec_died', s.id, { containerID: s.containerId, exitCode: String(exitCode), durationMs: duration, execID: s.id })
-    pruneExecSessions(ctx, s.containerId)
-  }
-  return recorded
 }
 
-// Drops ended sessions beyond the retention bound (time and count).
+// Drops ended sessions beyond the retention bound (time and count). Call inside a write transaction.
 export function pruneExecSessions (ctx: EngineContext, containerId: string): void {
-  writeTx(ctx.db, () => ctx.execs.prune(containerId, Date.now() - ctx.cfg.execRetentionSeconds * 1000, ctx.cfg.execRetentionCount))
+  ctx.execs.prune(containerId, Date.now() - ctx.cfg.execRetentionSeconds * 1000, ctx.cfg.execRetentionCount)
 }
 
 // Reaps one running session if it has ended; returns the exit code when it had.

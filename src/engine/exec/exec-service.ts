@@ -19,6 +19,7 @@ import { exitCommand } from '../container/start'
 import { checkEnv } from '../container/create'
 import { recordExecExit, pruneExecSessions } from './exec-reaper'
 import { openRecorder } from './recorder'
+import { trace } from '../../util/trace'
 
 /** Exit code of an exec killed by its --timeout (as coreutils timeout(1)). */
 export const TIMEOUT_EXIT_CODE = 124
@@ -41,6 +42,7 @@ export async function createExecSession (ctx: EngineContext, c0: ContainerRecord
   if (!Number.isInteger(timeout) || timeout < 0) throw invalid(`invalid timeout ${String(o.timeout)}: must be a non-negative number of seconds`)
   const preserveFds = o.preserveFds ?? 0
   if (!Number.isInteger(preserveFds) || preserveFds < 0) throw invalid('--preserve-fds must be a non-negative integer')
+  trace('exec: create')
   const c = await syncContainer(ctx, c0)
   requireRunning(c)
   const config: ExecConfig = {
@@ -62,9 +64,11 @@ export async function createExecSession (ctx: EngineContext, c0: ContainerRecord
     id: generateId(), containerId: c.id, config, state: 'created', pid: 0, pidStart: '', conmonPid: 0, exitCode: null,
     createdAt: Date.now(), startedAt: 0, endedAt: 0,
   }
-  writeTx(ctx.db, () => ctx.execs.add(s))
-  emit(ctx, 'exec', 'exec_create', s.id, { containerID: c.id, name: c.name, execID: s.id, command: o.command.join(' '), requester: ctx.requester })
-  pruneExecSessions(ctx, c.id)
+  writeTx(ctx.db, () => {
+    ctx.execs.add(s)
+    emit(ctx, 'exec', 'exec_create', s.id, { containerID: c.id, name: c.name, execID: s.id, command: o.command.join(' '), requester: ctx.requester })
+    pruneExecSessions(ctx, c.id)
+  })
   return s
 }
 
@@ -111,8 +115,11 @@ export async function startExecSession (ctx: EngineContext, s: ExecSessionRecord
     recordExecExit(ctx, started, startFailureCode(err))
     throw err
   }
-  writeTx(ctx.db, () => ctx.execs.update(s.id, { pid: exec.pid, pidStart: processStartTime(exec.pid) ?? '' }))
-  emit(ctx, 'exec', 'exec_start', s.id, { containerID: c.id, name: c.name, execID: s.id, pid: String(exec.pid), requester: ctx.requester })
+  const pidStart = processStartTime(exec.pid) ?? ''
+  writeTx(ctx.db, () => {
+    ctx.execs.update(s.id, { pid: exec.pid, pidStart })
+    emit(ctx, 'exec', 'exec_start', s.id, { containerID: c.id, name: c.name, execID: s.id, pid: String(exec.pid), requester: ctx.requester })
+  })
   o.streams?.onStarted?.(exec.pid)
   if (detach || exec.socket === undefined) { exec.conmon.close(); return { detached: true } }
   const rec = o.recordPath !== undefined ? openRecorder(o.recordPath, { tty: s.config.tty, size: o.consoleSize ?? s.config.consoleSize, command: s.config.command }) : undefined
@@ -135,7 +142,9 @@ export async function startExecSession (ctx: EngineContext, s: ExecSessionRecord
   if (exit === undefined) code = ctx.execs.get(s.id)?.exitCode ?? -1
   else code = exit.timedOut ? TIMEOUT_EXIT_CODE : exit.exitCode
   recordExecExit(ctx, started, code)
+  trace('exec: exit recorded')
   cleanupExecBundle(bundle)
+  trace('exec: bundle removed')
   return { exitCode: ctx.execs.get(s.id)?.exitCode ?? code, detached: false }
 }
 

@@ -14,6 +14,7 @@ import { readOciLog, runtimeError } from './runtime-error'
 import { waitExitFile, readExitFile } from './exit-file'
 import type { OciRuntime } from '../runtime'
 import { EngineError } from '../../errors'
+import { trace } from '../../util/trace'
 
 export interface ConmonExecOptions {
   runtime: OciRuntime
@@ -67,19 +68,24 @@ export async function startConmonExec (o: ConmonExecOptions): Promise<ConmonExec
   let conmon: ConmonProcess | undefined
   let socket: SeqpacketSocket | undefined
   try {
+    trace('exec: spawn conmon')
     conmon = await spawnConmon({
       conmonPath: rt.conmonPath, args, cwd: o.bundle, preserveFds: o.preserveFds,
       cgroup: o.conmonCgroup === undefined ? undefined : { mode: rt.cgroupMode, path: o.conmonCgroup },
     })
+    trace('exec: conmon released (start byte 1)')
     const ready = await conmon.attach.next()
+    trace('exec: attach socket ready')
     if (ready === undefined || ready.data < 0) {
       throw new EngineError('RUNTIME_ERROR', `conmon did not set up the attach socket: ${ready?.message ?? (conmon.stderr().trim() || 'no message')}`)
     }
     // Applied by conmon as soon as the pty exists, before the process runs: no 0x0 or 80x24 window at start.
     if (o.tty && o.consoleSize !== undefined) await writeResize(p.ctl, o.consoleSize[0], o.consoleSize[1])
     if (o.attach) socket = await connectAttachSocket(o.bundle)
+    trace('exec: attached')
     await conmon.start()
     const m = await conmon.sync.next()
+    trace('exec: pid received')
     if (m === undefined || m.data <= 0) {
       const msg = readOciLog(p.ociLog) ?? m?.message ?? (conmon.stderr().trim() || 'exec failed (no logs from conmon)')
       throw runtimeError(rt.runtimeName, msg, `starting exec session in ${o.containerName}`)
@@ -99,7 +105,9 @@ export interface ExecExit { exitCode: number, timedOut: boolean }
 // `isAlive` lets the wait give up when conmon died without writing the file (then exit code -1).
 export async function waitConmonExit (e: ConmonExec, containerId: string, o: { timeoutMs?: number, isAlive?: () => boolean, signal?: AbortSignal, hasTimeout?: boolean } = {}): Promise<ExecExit | undefined> {
   const { exitFile } = execPaths(e.bundle, containerId)
+  trace('exec: output ended')
   const code = await waitExitFile(exitFile, o)
+  trace('exec: exit file read')
   if (code === undefined) { e.conmon.close(); return undefined }
   // conmon's last sync message follows the exit file; it says "command timed out" when -T fired. Only sessions with
   // a timeout wait for it (briefly): for the others the exit file is the whole answer.

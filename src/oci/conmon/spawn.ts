@@ -27,7 +27,7 @@ export interface ConmonProcess {
   attach: PipeReader
   /** Sends a start byte. */
   start: () => Promise<void>
-  /** What conmon printed on stderr before daemonizing (its own errors). */
+  /** conmon's own error (its exit status and stderr before daemonizing), to explain an EOF on a pipe. */
   stderr: () => string
   /** Closes our ends of the pipes. */
   close: () => void
@@ -76,11 +76,12 @@ export async function spawnConmon (o: SpawnConmonOptions): Promise<ConmonProcess
   }
   if (o.cgroup !== undefined) joinCgroup(o.cgroup.mode, o.cgroup.path, child.pid)
   await start()
-  const code = await exited
-  child.stderr?.destroy()
-  if (code !== 0) {
-    close()
-    throw new EngineError('RUNTIME_ERROR', `conmon failed (exit ${code}): ${stderr.trim().split('\n').pop() ?? ''}`)
-  }
-  return { sync, attach, start, stderr: () => stderr, close }
+  // The spawned process exits as soon as it has forked the monitor. Its failure shows up as EOF on the pipes, which
+  // the caller reads next, so we do not wait for it here; its exit status and stderr explain that EOF.
+  let exitCode: number | undefined
+  void exited.then((code) => { exitCode = code; child.stderr?.destroy() }, () => { exitCode = -1 })
+  const describe = (): string => exitCode !== undefined && exitCode !== 0
+    ? `conmon failed (exit ${exitCode}): ${stderr.trim().split('\n').pop() ?? ''}`
+    : stderr.trim()
+  return { sync, attach, start, stderr: describe, close }
 }
