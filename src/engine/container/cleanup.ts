@@ -1,15 +1,14 @@
 // `conex container cleanup`: what conmon's exit command runs when a container or a detached exec session ends, with
 // no other conex process around. It records the exit and releases the run's resources; --rm containers go.
 import type { EngineContext } from '../context'
-import { syncContainer, finishContainer } from './state-sync'
-import { readExitFile } from '../../oci/conmon/exit-file'
+import { syncContainer, finishContainer, readRunExit } from './state-sync'
 import { removeContainer } from './stop'
 import { reapExecSession } from '../exec/exec-reaper'
 
 export async function cleanupContainer (ctx: EngineContext, id: string): Promise<void> {
   const c = ctx.containers.get(id)
   if (c === undefined) return
-  const code = readExitFile(ctx.layout.exitFile(id))
+  const code = readRunExit(ctx, c)
   if (code !== undefined && (c.state === 'running' || c.state === 'paused')) await finishContainer(ctx, c, code)
   const now = await syncContainer(ctx, ctx.containers.get(id) ?? c)
   if (now.config.autoRemove && now.state === 'exited') await removeContainer(ctx, now, {}).catch(() => undefined)

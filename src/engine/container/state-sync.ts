@@ -12,11 +12,25 @@ import { unmount } from '../../util/mount'
 import { removeCgroup } from '../../oci/cgroups'
 import { reapExecSessions } from '../exec/exec-reaper'
 
+// A start claims the container (running, pid 0) before the runtime has a process: until the pid is recorded no
+// process is missing, unless the claim is older than any start can take (the starter died).
+const START_GRACE_MS = 120_000
+
+// The exit code of the current run. An exit file older than the run's start is the previous run's: the previous
+// conmon's exit command (`container cleanup`) may run while a restart is starting the next run.
+export function readRunExit (ctx: EngineContext, c: ContainerRecord): number | undefined {
+  const path = ctx.layout.exitFile(c.id)
+  const code = readExitFile(path)
+  if (code === undefined) return undefined
+  try { return statSync(path).mtimeMs < c.startedAt ? undefined : code } catch { return undefined }
+}
+
 // Refreshes one container's state from its exit file and process; returns the up-to-date record.
 export async function syncContainer (ctx: EngineContext, c: ContainerRecord): Promise<ContainerRecord> {
   if (c.state === 'running' || c.state === 'paused') {
-    const code = readExitFile(ctx.layout.exitFile(c.id))
-    const gone = code === undefined && !isSameProcess(c.pid, c.pidStart) && !existsSync(ctx.layout.exitFile(c.id))
+    const code = readRunExit(ctx, c)
+    const starting = c.pid === 0 && Date.now() - c.startedAt < START_GRACE_MS
+    const gone = code === undefined && !starting && !isSameProcess(c.pid, c.pidStart) && !existsSync(ctx.layout.exitFile(c.id))
     if (code !== undefined || gone) {
       await finishContainer(ctx, c, code ?? -1)
       return ctx.containers.get(c.id) ?? { ...c, state: 'exited', exitCode: code ?? -1 }
