@@ -35,6 +35,10 @@ export interface ContainerCreateOptions {
   capDrop?: string[]
   privileged?: boolean
   stopSignal?: string
+  /** --security-opt no-new-privileges: processes cannot gain privileges (setuid, file caps). */
+  noNewPrivileges?: boolean
+  /** 'default' (conex's profile) or 'unconfined'. */
+  seccomp?: 'default' | 'unconfined'
 }
 
 /** The resolved configuration a container runs with (persisted). */
@@ -59,6 +63,10 @@ export interface ContainerConfig {
   capDrop: string[]
   privileged: boolean
   stopSignal: string
+  /** Absent in records written before the field existed: false. */
+  noNewPrivileges?: boolean
+  /** Absent: 'default'. */
+  seccomp?: 'default' | 'unconfined'
 }
 
 export interface ContainerRecord {

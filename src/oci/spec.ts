@@ -112,7 +112,7 @@ export function buildContainerSpec (o: ContainerSpecOptions): Record<string, unk
     cwd: c.workdir === '' ? '/' : c.workdir,
     capabilities: capsFor(caps, user.uid),
     rlimits: specRlimits(c.ulimits),
-    noNewPrivileges: false,
+    noNewPrivileges: c.noNewPrivileges === true,
     oomScoreAdj: 0,
   }
   return {
@@ -127,7 +127,7 @@ export function buildContainerSpec (o: ContainerSpecOptions): Record<string, unk
       resources: { devices: [{ allow: false, access: 'rwm' }] },
       maskedPaths: c.privileged ? [] : MASKED,
       readonlyPaths: c.privileged ? [] : READONLY,
-      ...(o.seccomp !== undefined && !c.privileged ? { seccomp: o.seccomp } : {}),
+      ...(o.seccomp !== undefined && !c.privileged && c.seccomp !== 'unconfined' ? { seccomp: o.seccomp } : {}),
     },
   }
 }

@@ -27,6 +27,7 @@ export const CREATE_FLAGS: FlagSpec[] = [
   { name: 'cap-add', type: 'strings', help: 'Add capabilities to the container', arg: 'strings' },
   { name: 'cap-drop', type: 'strings', help: 'Drop capabilities from the container', arg: 'strings' },
   { name: 'privileged', type: 'bool', help: 'Give extended privileges to container' },
+  { name: 'security-opt', type: 'strings', help: 'Security options: no-new-privileges, seccomp=unconfined', arg: 'stringArray' },
   { name: 'rm', type: 'bool', help: 'Remove container (and pod if created) after exit' },
   { name: 'quiet', short: 'q', type: 'bool', help: 'Suppress output information when pulling images' },
 ]
@@ -42,6 +43,18 @@ export function parseVolume (v: string): Mount {
     else throw invalid(`invalid volume option "${opt}" in "${v}"`)
   }
   return { source: parts[0], destination: parts[1], readonly }
+}
+
+// --security-opt values podman accepts that conex implements; anything else is refused rather than ignored.
+export function parseSecurityOpts (opts: string[]): { noNewPrivileges?: boolean, seccomp?: 'default' | 'unconfined' } {
+  const out: { noNewPrivileges?: boolean, seccomp?: 'default' | 'unconfined' } = {}
+  for (const o of opts) {
+    if (o === 'no-new-privileges' || o === 'no-new-privileges=true' || o === 'no-new-privileges:true') out.noNewPrivileges = true
+    else if (o === 'no-new-privileges=false' || o === 'no-new-privileges:false') out.noNewPrivileges = false
+    else if (o === 'seccomp=unconfined' || o === 'seccomp:unconfined') out.seccomp = 'unconfined'
+    else throw invalid(`unsupported --security-opt "${o}": conex supports no-new-privileges and seccomp=unconfined`)
+  }
+  return out
 }
 
 export function toCreateOptions (f: FlagValues, image: string, command: string[]): ContainerCreateOptions {
@@ -79,5 +92,6 @@ export function toCreateOptions (f: FlagValues, image: string, command: string[]
     capDrop: list(f, 'cap-drop'),
     privileged: bool(f, 'privileged'),
     autoRemove: bool(f, 'rm'),
+    ...parseSecurityOpts(list(f, 'security-opt')),
   }
 }

@@ -60,6 +60,8 @@ export async function createContainer (ctx: EngineContext, o: ContainerCreateOpt
     capDrop: o.capDrop ?? [],
     privileged: o.privileged ?? false,
     stopSignal: sig,
+    noNewPrivileges: o.noNewPrivileges ?? false,
+    seccomp: o.seccomp ?? 'default',
   }
   parseDetachKeys(ctx.cfg.detachKeys)
   const rec: ContainerRecord = {

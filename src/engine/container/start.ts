@@ -40,7 +40,8 @@ export async function startContainer (ctx: EngineContext, c0: ContainerRecord, o
   let attached: Awaited<ReturnType<typeof connectAttachSocket>> | undefined
   try {
     const image = await resolveImage(ctx, c.imageId)
-    mkdirSync(L.rootfs(c.id), { recursive: true })
+    // The storage dirs are made at create; a create interrupted by a crash may have left them missing.
+    for (const d of [L.rootfs(c.id), L.upperDir(c.id), L.workDir(c.id)]) mkdirSync(d, { recursive: true })
     mkdirSync(L.exitDir(), { recursive: true })
     rmSync(L.exitFile(c.id), { force: true })
     await mountOverlay({ lower: lowerDirs(ctx, image), upper: L.upperDir(c.id), work: L.workDir(c.id), target: L.rootfs(c.id) })

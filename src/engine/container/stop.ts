@@ -97,13 +97,15 @@ export async function removeContainer (ctx: EngineContext, c0: ContainerRecord, 
     }
     await stopContainer(ctx, c, o.timeout ?? 0)
   }
-  const claimed = writeTx(ctx.db, () => {
+  // Every step below is idempotent, so a removal interrupted by a crash (state left at 'removing') is finished by
+  // the next rm, and two concurrent removals of one container both succeed.
+  const exists = writeTx(ctx.db, () => {
     const cur = ctx.containers.get(c.id)
-    if (cur === undefined || cur.state === 'removing') return false
+    if (cur === undefined) return false
     ctx.containers.update(c.id, { state: 'removing' })
     return true
   })
-  if (!claimed) return c.id
+  if (!exists) return c.id
   for (const s of ctx.execs.forContainer(c.id)) {
     if (s.state === 'running') await stopExecSession(ctx, s, 0).catch(() => undefined)
     rmSync(ctx.layout.execBundle(s.id), { recursive: true, force: true })
