@@ -1,0 +1,341 @@
+// The measurements. Every section interleaves engines (A, B, C, A, B, C, ...) so slow drifts on the host are
+// spread over all of them, bounds every loop and every child process, and records failures instead of throwing.
+import { ApiClient } from './api.mjs'
+import { CONTAINER } from './engines.mjs'
+import { countFiles, describeFailure, descendants, listProcesses, log, mountsUnder, procStatus, run, sleep, summarize } from './util.mjs'
+
+const MiB = 1 << 20
+const MAX_CONSECUTIVE_FAILURES = 5
+
+function unavailable (reason) { return `unavailable: ${reason}` }
+
+async function cliOk (cmd, args, opts) {
+  const r = await run(cmd, args, opts)
+  if (r.code !== 0 || r.error) throw new Error(describeFailure(r))
+  return r
+}
+
+// ------------------------------------------------------------------------------------------ latency
+
+/** Builds the latency cases; each has run() -> ms, or `skip` with the reason it cannot be measured. */
+export function latencyCases (E, floor) {
+  const cases = []
+  const add = (group, label, engine, part, fn) => {
+    const c = { group, label, engine, samples: [], failures: 0, errors: [] }
+    if (!part.ok) c.skip = unavailable(part.reason)
+    else c.run = fn
+    cases.push(c)
+  }
+  const clients = []
+  const client = (sock, prefix) => { const c = new ApiClient(sock, prefix); clients.push(c); return c }
+
+  for (const name of ['conex', 'dockerd', 'podman']) {
+    const e = E[name]
+    const via = name === 'dockerd' ? 'dockerd' : `${name} service`
+    add('docker CLI', `docker exec bench true → ${via}`, name, e.dockerCli, async () =>
+      (await cliOk('docker', ['exec', CONTAINER, 'true'], { env: e.dockerCli.env, timeoutMs: 30_000 })).ms)
+  }
+  for (const name of ['conex', 'podman']) {
+    const e = E[name]
+    add('engine CLI', `${name} exec bench true`, name, e.cli, async () =>
+      (await cliOk(e.cli.cmd, [...e.cli.args, 'exec', CONTAINER, 'true'], { env: e.cli.env, timeoutMs: 30_000 })).ms)
+  }
+  for (const name of ['conex', 'dockerd', 'podman', 'null']) {
+    const e = E[name]
+    if (!e) continue
+    const c = e.api.ok ? client(e.sock, '/v1.41') : null
+    const what = name === 'null' ? 'same client against the null engine (harness ceiling)' : 'create → start (hijacked, to EOF) → inspect'
+    add('Docker API', what, name, e.api, async () => {
+      const r = await c.exec(CONTAINER, ['true'], { timeoutMs: 30_000 })
+      if (r.exitCode !== 0) throw new Error(`exit code ${r.exitCode}`)
+      return r.ms
+    })
+  }
+  for (const name of ['conex', 'podman']) {
+    const e = E[name]
+    const c = e.libpod.ok ? client(e.sock, '/v4.0.0/libpod') : null
+    add('libpod API', 'create → start (hijacked, to EOF) → inspect', name, e.libpod, async () => {
+      const r = await c.exec(CONTAINER, ['true'], { timeoutMs: 30_000 })
+      if (r.exitCode !== 0) throw new Error(`exit code ${r.exitCode}`)
+      return r.ms
+    })
+  }
+  const floorRow = (label, engine, part) => add('floor', label, engine, part, async () =>
+    (await cliOk(part.cmd, part.args, { timeoutMs: 30_000 })).ms)
+  floorRow('runc exec (harness container)', 'runc', floor.runc)
+  for (const name of ['conex', 'dockerd', 'podman']) {
+    const e = E[name]
+    const usable = e.runcRoot && e.containerId
+    const reason = !e.containerId ? `${name} container not running (${e.api.reason ?? e.cli.reason ?? 'not set up'})` : `runc state of ${name}'s container not found`
+    floorRow(`runc exec (${name}'s container)`, `runc→${name}`,
+      usable ? { ok: true, cmd: 'runc', args: ['--root', e.runcRoot, 'exec', e.containerId, 'true'] } : { ok: false, reason })
+  }
+  floorRow('crun exec (harness container)', 'crun', floor.crun)
+  return { cases, close: () => clients.forEach((c) => c.close()) }
+}
+
+export async function measureLatency (E, floor, { iterations, warmup }) {
+  const { cases, close } = latencyCases(E, floor)
+  const active = () => cases.filter((c) => c.run && !c.broken)
+  log(`latency: ${active().length} cases × ${iterations} iterations (+${warmup} warm-up), interleaved`)
+  try {
+    for (let i = -warmup; i < iterations; i++) {
+      for (const c of active()) {
+        try {
+          const ms = await c.run()
+          c.consecutive = 0
+          if (i >= 0) c.samples.push(ms)
+        } catch (e) {
+          if (i >= 0) c.failures++
+          if (c.errors.length < 5) c.errors.push(e.message.slice(0, 300))
+          c.consecutive = (c.consecutive ?? 0) + 1
+          if (c.consecutive >= MAX_CONSECUTIVE_FAILURES) {
+            c.broken = `stopped after ${MAX_CONSECUTIVE_FAILURES} consecutive failures: ${e.message.slice(0, 200)}`
+            log(`latency: ${c.group} / ${c.engine}: ${c.broken}`)
+          }
+        }
+      }
+      if (i >= 0 && (i + 1) % 25 === 0) log(`latency: ${i + 1}/${iterations}`)
+    }
+  } finally { close() }
+  return cases.map((c) => ({
+    group: c.group, label: c.label, engine: c.engine,
+    ...(c.skip ? { unavailable: c.skip } : {}),
+    ...(c.broken ? { broken: c.broken } : {}),
+    failures: c.failures, errors: c.errors,
+    ...summarize(c.samples)
+  }))
+}
+
+// ------------------------------------------------------------------------------------------ throughput
+
+function throughputCases (E, { stdoutSizes, stdinSize }) {
+  const cases = []
+  const add = (kind, path, sizeMiB, engine, label, part, fn) => {
+    const c = { kind, path, sizeMiB, engine, label, samples: [], failures: 0, errors: [] }
+    if (!part.ok) c.skip = unavailable(part.reason); else c.run = fn
+    cases.push(c)
+  }
+  const timeoutFor = (mib) => Math.min(900_000, Math.max(60_000, mib * MiB / 2e6 * 1000)) // ≥ 2 MB/s or fail
+  const ddCmd = (mib) => ['dd', 'if=/dev/zero', 'bs=1M', `count=${mib}`]
+  const clients = []
+  for (const mib of stdoutSizes) {
+    const bytes = mib * MiB
+    for (const name of ['conex', 'dockerd', 'podman', 'null']) {
+      const e = E[name]
+      if (!e) continue
+      const c = e.api.ok ? new ApiClient(e.sock, '/v1.41') : null
+      if (c) clients.push(c)
+      add('stdout', 'API', mib, name, name === 'null' ? 'null engine: harness ceiling' : 'in-process client, demuxed', e.api, async () => {
+        const r = await c.exec(CONTAINER, ddCmd(mib), { timeoutMs: timeoutFor(mib) })
+        if (r.exitCode !== 0) throw new Error(`exit code ${r.exitCode}: ${r.stderr.trim().slice(0, 200)}`)
+        if (r.stdoutBytes !== bytes) throw new Error(`got ${r.stdoutBytes} stdout bytes, expected ${bytes}`)
+        return { bytes, ms: r.ms }
+      })
+    }
+    for (const name of ['conex', 'dockerd', 'podman']) {
+      const e = E[name]
+      const [cmd, args, env, part, label] = name === 'dockerd'
+        ? ['docker', [], e.dockerCli.env, e.dockerCli, 'docker exec → dockerd']
+        : [e.cli.cmd, e.cli.args ?? [], e.cli.env, e.cli, `${name} exec`]
+      add('stdout', 'CLI', mib, name, label, part, async () => {
+        const r = await cliOk(cmd, [...args, 'exec', CONTAINER, ...ddCmd(mib)], { env, countOnly: true, timeoutMs: timeoutFor(mib) })
+        if (r.stdoutBytes !== bytes) throw new Error(`got ${r.stdoutBytes} stdout bytes, expected ${bytes}`)
+        return { bytes, ms: r.ms }
+      })
+    }
+    add('stdout', 'CLI', mib, 'null', 'host busybox dd, no container: harness ceiling', { ok: true }, async () => {
+      const r = await cliOk('/bin/busybox', ddCmd(mib), { countOnly: true, timeoutMs: timeoutFor(mib) })
+      if (r.stdoutBytes !== bytes) throw new Error(`got ${r.stdoutBytes} stdout bytes, expected ${bytes}`)
+      return { bytes, ms: r.ms }
+    })
+  }
+  const inBytes = stdinSize * MiB
+  // The stdin sink must not be the bottleneck: busybox `wc -c` reads ~200 MB/s here, `dd of=/dev/null bs=1M
+  // iflag=fullblock` several GB/s. The count is still checked: exactly `stdinSize` full 1 MiB records and no
+  // partial one means exactly inBytes arrived before EOF.
+  const sinkCmd = ['dd', 'of=/dev/null', 'bs=1M', 'iflag=fullblock']
+  const checkSink = (text) => {
+    if (!new RegExp(`(^|\\n)${stdinSize}\\+0 records in`).test(text)) {
+      throw new Error(`sink did not read exactly ${stdinSize} MiB: ${JSON.stringify(text.trim().slice(0, 200))}`)
+    }
+  }
+  for (const name of ['conex', 'dockerd', 'podman', 'null']) {
+    const e = E[name]
+    if (!e) continue
+    const c = e.api.ok ? new ApiClient(e.sock, '/v1.41') : null
+    if (c) clients.push(c)
+    add('stdin', 'API', stdinSize, name, name === 'null' ? 'null engine: harness ceiling' : 'in-process client → dd of=/dev/null', e.api, async () => {
+      const r = await c.exec(CONTAINER, sinkCmd, { stdinBytes: inBytes, timeoutMs: timeoutFor(stdinSize) })
+      if (r.exitCode !== 0) throw new Error(`exit code ${r.exitCode}: ${r.stderr.trim().slice(0, 200)}`)
+      checkSink(r.stderr)
+      return { bytes: inBytes, ms: r.ms }
+    })
+  }
+  for (const name of ['conex', 'dockerd', 'podman']) {
+    const e = E[name]
+    const [cmd, args, env, part, label] = name === 'dockerd'
+      ? ['docker', [], e.dockerCli.env, e.dockerCli, 'docker exec -i → dockerd']
+      : [e.cli.cmd, e.cli.args ?? [], e.cli.env, e.cli, `${name} exec -i`]
+    add('stdin', 'CLI', stdinSize, name, label, part, async () => {
+      const r = await cliOk(cmd, [...args, 'exec', '-i', CONTAINER, ...sinkCmd], { env, stdinZeros: inBytes, timeoutMs: timeoutFor(stdinSize) })
+      checkSink(r.stderr)
+      return { bytes: inBytes, ms: r.ms }
+    })
+  }
+  add('stdin', 'CLI', stdinSize, 'null', 'host busybox dd of=/dev/null, no container: harness ceiling', { ok: true }, async () => {
+    const r = await cliOk('/bin/busybox', sinkCmd, { stdinZeros: inBytes, timeoutMs: timeoutFor(stdinSize) })
+    checkSink(r.stderr)
+    return { bytes: inBytes, ms: r.ms }
+  })
+  return { cases, close: () => clients.forEach((c) => c.close()) }
+}
+
+export async function measureThroughput (E, opts) {
+  const { cases, close } = throughputCases(E, opts)
+  const active = () => cases.filter((c) => c.run && !c.broken)
+  log(`throughput: ${active().length} cases × ${opts.reps} repetitions, interleaved`)
+  if (E.null?.api.ok) {
+    // warm the client's JIT (demux, stdin pump) on the null engine so the first measured engine is not penalised
+    const c = new ApiClient(E.null.sock, '/v1.41')
+    try {
+      for (let i = 0; i < 3; i++) {
+        await c.exec(CONTAINER, ['dd', 'if=/dev/zero', 'bs=1M', 'count=256'], { timeoutMs: 60_000 })
+        await c.exec(CONTAINER, ['dd', 'of=/dev/null'], { stdinBytes: 256 * MiB, timeoutMs: 60_000 })
+      }
+    } catch (e) { log(`throughput warm-up on the null engine failed: ${e.message}`) } finally { c.close() }
+  }
+  try {
+    for (let rep = 0; rep < opts.reps; rep++) {
+      for (const c of active()) {
+        try {
+          const { bytes, ms } = await c.run()
+          c.samples.push(bytes / 1e6 / (ms / 1000))
+        } catch (e) {
+          c.failures++
+          if (c.errors.length < 3) c.errors.push(e.message.slice(0, 300))
+          if (c.failures >= 2) c.broken = `stopped after ${c.failures} failures: ${e.message.slice(0, 200)}`
+        }
+      }
+      log(`throughput: repetition ${rep + 1}/${opts.reps} done`)
+    }
+  } finally { close() }
+  return cases.map((c) => {
+    const s = summarize(c.samples)
+    return {
+      kind: c.kind, path: c.path, sizeMiB: c.sizeMiB, engine: c.engine, label: c.label,
+      ...(c.skip ? { unavailable: c.skip } : {}), ...(c.broken ? { broken: c.broken } : {}),
+      failures: c.failures, errors: c.errors, n: s.n, medianMBps: s.median, minMBps: s.min, maxMBps: s.max
+    }
+  })
+}
+
+// ------------------------------------------------------------------------------------------ concurrency
+
+async function burst (client, n) {
+  const t0 = process.hrtime.bigint()
+  const results = await Promise.all(Array.from({ length: n }, () =>
+    client.exec(CONTAINER, ['true'], { timeoutMs: 120_000 }).then(
+      (r) => r.exitCode === 0 ? { ok: true, ms: r.ms } : { ok: false, err: `exit code ${r.exitCode}` },
+      (e) => ({ ok: false, err: e.message }))))
+  const wallMs = Number(process.hrtime.bigint() - t0) / 1e6
+  return { wallMs, results }
+}
+
+export async function measureConcurrency (E, { levels, rounds }) {
+  const rows = []
+  for (const level of levels) {
+    const per = {}
+    const names = ['conex', 'dockerd', 'podman', 'null'].filter((n) => E[n])
+    for (const name of names) {
+      per[name] = { engine: name, level, walls: [], rates: [], lat: [], failures: 0, attempts: 0, errors: [] }
+      if (!E[name].api.ok) per[name].unavailable = unavailable(E[name].api.reason)
+    }
+    for (let r = 0; r < rounds; r++) {
+      for (const name of names) {
+        const p = per[name]
+        if (p.unavailable) continue
+        const client = new ApiClient(E[name].sock, '/v1.41')
+        try {
+          const { wallMs, results } = await burst(client, level)
+          p.walls.push(wallMs)
+          p.attempts += level
+          const ok = results.filter((x) => x.ok)
+          p.rates.push(ok.length / (wallMs / 1000))
+          for (const x of ok) p.lat.push(x.ms)
+          for (const x of results.filter((y) => !y.ok)) { p.failures++; if (p.errors.length < 3) p.errors.push(x.err.slice(0, 300)) }
+        } finally { client.close() }
+        await sleep(500) // let the engine settle before the next burst
+      }
+      log(`concurrency ${level}: round ${r + 1}/${rounds} done`)
+    }
+    for (const name of names) {
+      const p = per[name]
+      const lat = summarize(p.lat)
+      rows.push({
+        engine: name, level, rounds: p.walls.length, attempts: p.attempts, failures: p.failures, errors: p.errors,
+        ...(p.unavailable ? { unavailable: p.unavailable } : {}),
+        wallMs: summarize(p.walls).median, execsPerSec: summarize(p.rates).median, p50: lat.median, p99: lat.p99
+      })
+    }
+  }
+  return rows
+}
+
+// ------------------------------------------------------------------------------------------ scale
+
+function snapshot (e) {
+  const procs = listProcesses()
+  const status = procStatus(e.pid)
+  const kids = e.pid ? descendants(e.pid, procs) : []
+  return {
+    rssKiB: status?.rssKiB ?? null,
+    fds: status?.fds ?? null,
+    threads: status?.threads ?? null,
+    conmon: procs.filter((p) => p.comm === 'conmon' && p.cmdline.includes(e.scale.stateDir)).length,
+    processesUnderState: procs.filter((p) => p.cmdline.includes(e.scale.stateDir)).length,
+    serviceDescendants: kids.length,
+    runrootFiles: countFiles(e.scale.runroot),
+    mounts: mountsUnder(e.scale.stateDir).length
+  }
+}
+
+export async function measureScale (E, { count, engines }) {
+  const rows = []
+  for (const name of engines) {
+    const e = E[name]
+    if (!e) continue
+    if (!e.api.ok) { rows.push({ engine: name, count, unavailable: unavailable(e.api.reason) }); continue }
+    log(`scale: ${count} sequential API execs against ${name}`)
+    const client = new ApiClient(e.sock, '/v1.41')
+    await sleep(1000)
+    const before = snapshot(e)
+    const lat = []; let failures = 0; const errors = []; let consecutive = 0; let stopped
+    const t0 = process.hrtime.bigint()
+    try {
+      for (let i = 0; i < count; i++) {
+        try {
+          const r = await client.exec(CONTAINER, ['true'], { timeoutMs: 60_000 })
+          if (r.exitCode !== 0) throw new Error(`exit code ${r.exitCode}`)
+          lat.push(r.ms); consecutive = 0
+        } catch (err) {
+          failures++; consecutive++
+          if (errors.length < 3) errors.push(err.message.slice(0, 300))
+          if (consecutive >= 20) { stopped = `stopped at ${i + 1}/${count} after 20 consecutive failures`; break }
+        }
+        if ((i + 1) % 1000 === 0) log(`scale ${name}: ${i + 1}/${count}`)
+      }
+    } finally { client.close() }
+    const wallMs = Number(process.hrtime.bigint() - t0) / 1e6
+    const immediately = snapshot(e)
+    await sleep(3000)
+    const after = snapshot(e)
+    const s = summarize(lat)
+    rows.push({
+      engine: name, count, done: lat.length + failures, failures, errors, ...(stopped ? { stopped } : {}),
+      wallMs, execsPerSec: lat.length / (wallMs / 1000), p50: s.median, p99: s.p99,
+      before, immediately, after
+    })
+  }
+  return rows
+}
