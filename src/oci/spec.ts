@@ -1,5 +1,7 @@
 // OCI runtime specs as podman makes them: the container's config.json and the process.json of an exec session.
-// Pure functions of their inputs (plus the rootfs for user lookup), so they are tested without a runtime.
+// Pure functions of their inputs (plus the rootfs for user lookup and the engine's own capabilities), so they are
+// tested without a runtime.
+import { readFileSync } from 'node:fs'
 import type { ContainerConfig, ExecConfig } from '../engine/types'
 import { resolveUser, type ResolvedUser } from './user'
 import { specRlimits } from './rlimits'
@@ -32,14 +34,33 @@ const normCap = (c: string): string => {
   return u.startsWith('CAP_') ? u : 'CAP_' + u
 }
 
-// The capability set after --privileged, --cap-add and --cap-drop (ALL accepted in both).
-export function effectiveCaps (o: { privileged: boolean, capAdd: string[], capDrop: string[] }): string[] {
-  if (o.privileged) return [...ALL_CAPS]
+// The capabilities in a CapBnd mask of /proc/<pid>/status (bit n is capability n, ALL_CAPS's order).
+export function capsFromStatus (status: string): string[] {
+  const m = /^CapBnd:\s*([0-9a-f]+)$/m.exec(status)
+  if (m === null) return [...ALL_CAPS]
+  const mask = BigInt('0x' + m[1])
+  return ALL_CAPS.filter((_, bit) => ((mask >> BigInt(bit)) & 1n) === 1n)
+}
+
+let ownBounding: string[] | undefined
+// What this engine may hand on: its own bounding set. "All" means these, as podman's privileged containers get
+// capabilities.BoundingSet(); an engine in a sandbox may lack some (CAP_SYS_RESOURCE), and asking runc for one it
+// does not hold fails the start with "unable to apply caps: operation not permitted".
+export function boundingCaps (): string[] {
+  if (ownBounding === undefined) {
+    try { ownBounding = capsFromStatus(readFileSync('/proc/self/status', 'utf8')) } catch { ownBounding = [...ALL_CAPS] }
+  }
+  return ownBounding
+}
+
+// The capability set after --privileged, --cap-add and --cap-drop (ALL accepted in both; ALL is `all`).
+export function effectiveCaps (o: { privileged: boolean, capAdd: string[], capDrop: string[] }, all = boundingCaps()): string[] {
+  if (o.privileged) return [...all]
   let caps = new Set(DEFAULT_CAPS)
   if (o.capDrop.some((c) => c.toUpperCase() === 'ALL')) caps = new Set()
   for (const c of o.capDrop) caps.delete(normCap(c))
   for (const c of o.capAdd) {
-    if (c.toUpperCase() === 'ALL') ALL_CAPS.forEach((x) => caps.add(x)); else caps.add(normCap(c))
+    if (c.toUpperCase() === 'ALL') all.forEach((x) => caps.add(x)); else caps.add(normCap(c))
   }
   return [...caps]
 }
@@ -150,7 +171,7 @@ export function buildExecProcess (o: ExecProcessOptions): Record<string, unknown
   const env = mergeEnv(baseEnv, e.env)
   if (o.addTerm && !hasKey(env, 'TERM')) env.push('TERM=xterm')
   if (!hasKey(env, 'HOME')) env.push(`HOME=${user.home}`)
-  const caps = e.privileged ? ALL_CAPS : effectiveCaps(o.containerConfig)
+  const caps = e.privileged ? boundingCaps() : effectiveCaps(o.containerConfig)
   const umask = (base.user as { umask?: number }).umask
   const p: Record<string, unknown> = {
     ...base,
