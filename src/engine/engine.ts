@@ -149,6 +149,14 @@ export class LocalEngine implements Engine {
     return { titles: ['UID', 'PID', 'PPID', 'C', 'STIME', 'TTY', 'TIME', 'CMD'], processes }
   }
 
+  // Brings every running container and exec session up to date: records exits nobody was attached to see (a
+  // killed CLI, a restarted service) and removes their bundles. The service runs it at start and periodically.
+  async sweep (): Promise<void> {
+    for (const c of this.ctx.containers.list()) {
+      if (c.state === 'running' || c.state === 'paused' || c.state === 'removing') await syncContainer(this.ctx, c).catch(() => undefined)
+    }
+  }
+
   /** conmon's exit command lands here. */
   cleanupContainer (id: string): Promise<void> { return cleanupContainer(this.ctx, id) }
   cleanupExec (sessionId: string): Promise<void> { return cleanupExec(this.ctx, sessionId) }

@@ -107,6 +107,8 @@ export interface ExecCreateOptions {
   consoleSize?: [number, number]
   /** Set TERM=xterm when tty and TERM is not given (podman's CLI rule). API callers pass false unless Tty. */
   addTerm?: boolean
+  /** Who asked, for the audit trail (`uid=0 pid=123` from SO_PEERCRED); default: the engine's own requester. */
+  requester?: string
 }
 
 export interface ExecConfig {
@@ -160,6 +162,8 @@ export interface ExecStartOptions {
   detachKeys?: string
   /** Record output as asciicast v2 to this path. */
   recordPath?: string
+  /** Who asked (audit); default: the engine's own requester. */
+  requester?: string
 }
 
 export interface ExecResult {

@@ -66,7 +66,7 @@ export async function createExecSession (ctx: EngineContext, c0: ContainerRecord
   }
   writeTx(ctx.db, () => {
     ctx.execs.add(s)
-    emit(ctx, 'exec', 'exec_create', s.id, { containerID: c.id, name: c.name, execID: s.id, command: o.command.join(' '), requester: ctx.requester })
+    emit(ctx, 'exec', 'exec_create', s.id, { containerID: c.id, name: c.name, execID: s.id, command: o.command.join(' '), user: config.user, requester: o.requester ?? ctx.requester })
     pruneExecSessions(ctx, c.id)
   })
   return s
@@ -118,7 +118,7 @@ export async function startExecSession (ctx: EngineContext, s: ExecSessionRecord
   const pidStart = processStartTime(exec.pid) ?? ''
   writeTx(ctx.db, () => {
     ctx.execs.update(s.id, { pid: exec.pid, pidStart })
-    emit(ctx, 'exec', 'exec_start', s.id, { containerID: c.id, name: c.name, execID: s.id, pid: String(exec.pid), requester: ctx.requester })
+    emit(ctx, 'exec', 'exec_start', s.id, { containerID: c.id, name: c.name, execID: s.id, pid: String(exec.pid), requester: o.requester ?? ctx.requester })
   })
   o.streams?.onStarted?.(exec.pid)
   if (detach || exec.socket === undefined) { exec.conmon.close(); return { detached: true } }
