@@ -30,7 +30,12 @@ export class Layout {
   /** runc's own state directory. */
   runtimeState (): string { return join(this.runroot, 'runtime') }
 
-  /** cgroup paths: the container's (created by the runtime) and its conmons' (created by conex). */
+  /** The container's cgroup, created and removed by the runtime. */
   cgroupPath (id: string): string { return `/conex/${id}` }
-  conmonCgroup (id: string): string { return `/conex/conmon-${id}` }
+  /**
+   * The cgroup every conmon (of containers and exec sessions) is moved into before it is released, shared as
+   * podman's cgroupfs `<parent>/conmon` is. One per-container cgroup would leak: the cleanup that could remove it
+   * runs as conmon's own exit command, while conmon is still inside it.
+   */
+  conmonCgroup (_containerId: string): string { return '/conex/conmon' }
 }

@@ -60,7 +60,6 @@ export async function finishContainer (ctx: EngineContext, c: ContainerRecord, e
 export async function releaseContainer (ctx: EngineContext, c: ContainerRecord): Promise<void> {
   await ctx.runtime.delete(c.id, true).catch(() => undefined)
   await unmount(ctx.layout.rootfs(c.id))
-  removeCgroup(ctx.cfg.cgroupMode, ctx.layout.conmonCgroup(c.id))
   removeCgroup(ctx.cfg.cgroupMode, ctx.layout.cgroupPath(c.id))
   for (const f of ['attach', 'ctl', 'winsz', 'oci-log', 'pidfile', 'conmon.pid', 'oom']) {
     rmSync(`${ctx.layout.bundle(c.id)}/${f}`, { force: true })
