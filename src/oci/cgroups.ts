@@ -2,7 +2,7 @@
 // runc creates and removes the container's own cgroup from the spec's cgroupsPath; conex only places conmon (for
 // containers and exec sessions) in a sibling cgroup before releasing it, and removes what it created.
 import { readFileSync, writeFileSync, mkdirSync, rmdirSync, existsSync, readdirSync } from 'node:fs'
-import { join, posix } from 'node:path'
+import { join } from 'node:path'
 
 export type CgroupMode = 'v2' | 'hybrid' | 'v1'
 
@@ -65,15 +65,6 @@ function inheritCpuset (dir: string): void {
       writeFileSync(join(dir, f), readFileSync(parent, 'utf8').trim())
     } catch { /* not a cpuset hierarchy */ }
   }
-}
-
-// Moves `pid` out of cgroup `path` into its parent, in every hierarchy, when it is in `path`: a cgroup can only be
-// removed once no task is left in it.
-export function leaveCgroup (mode: CgroupMode, path: string, pid: number): void {
-  let own: string
-  try { own = readFileSync(`/proc/${pid}/cgroup`, 'utf8') } catch { return }
-  if (!own.split('\n').some((l) => l.endsWith(':' + path))) return
-  joinCgroup(mode, posix.dirname(path), pid)
 }
 
 // Removes cgroup `path` from every hierarchy; a cgroup that still has tasks stays (rmdir fails with EBUSY).

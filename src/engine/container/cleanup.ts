@@ -4,22 +4,14 @@ import type { EngineContext } from '../context'
 import { syncContainer, finishContainer, readRunExit } from './state-sync'
 import { removeContainer } from './stop'
 import { reapExecSession } from '../exec/exec-reaper'
-import { leaveCgroup, removeCgroup } from '../../oci/cgroups'
 
 export async function cleanupContainer (ctx: EngineContext, id: string): Promise<void> {
-  // conmon forks us inside the container's conmon cgroup and waits for us before it exits, so every removal of that
-  // cgroup (ours, rm's) would find it busy and leave it behind: both of us move to the parent first.
-  const conmonCgroup = ctx.layout.conmonCgroup(id)
-  for (const pid of [process.pid, process.ppid]) leaveCgroup(ctx.cfg.cgroupMode, conmonCgroup, pid)
   const c = ctx.containers.get(id)
-  if (c !== undefined) {
-    const code = readRunExit(ctx, c)
-    if (code !== undefined && (c.state === 'running' || c.state === 'paused')) await finishContainer(ctx, c, code)
-    const now = await syncContainer(ctx, ctx.containers.get(id) ?? c)
-    if (now.config.autoRemove && now.state === 'exited') await removeContainer(ctx, now, {}).catch(() => undefined)
-  }
-  const after = ctx.containers.get(id)
-  if (after === undefined || after.state === 'exited') removeCgroup(ctx.cfg.cgroupMode, conmonCgroup)
+  if (c === undefined) return
+  const code = readRunExit(ctx, c)
+  if (code !== undefined && (c.state === 'running' || c.state === 'paused')) await finishContainer(ctx, c, code)
+  const now = await syncContainer(ctx, ctx.containers.get(id) ?? c)
+  if (now.config.autoRemove && now.state === 'exited') await removeContainer(ctx, now, {}).catch(() => undefined)
 }
 
 export async function cleanupExec (ctx: EngineContext, sessionId: string): Promise<void> {
