@@ -9,7 +9,7 @@ log() { printf '\033[1m[setup]\033[0m %s\n' "$*" >&2; }
 
 if [ "$(id -u)" != 0 ]; then echo "setup: run as root (conex runs containers)" >&2; exit 1; fi
 
-PKGS=(conmon runc crun busybox-static attr skopeo podman python3-pytest)
+PKGS=(conmon runc crun busybox-static attr skopeo podman python3-pytest chromium asciinema)
 missing=()
 for p in "${PKGS[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p"); done
 if ! command -v docker >/dev/null 2>&1; then missing+=(docker.io); fi
