@@ -16,6 +16,8 @@ export interface SharedConmonArgs {
   ociLog: string
   tty: boolean
   stdin: boolean
+  /** --leave-stdin-open: a client disconnecting does not close the process's stdin (re-attachable tty sessions). */
+  leaveStdinOpen?: boolean
   exitCommand?: string[]
   exitDelay?: number
   logLevel?: string
@@ -41,6 +43,7 @@ function shared (o: SharedConmonArgs): string[] {
   a.push('--runtime-arg', '--log-format=json', '--runtime-arg', '--log', `--runtime-arg=${o.ociLog}`)
   if (o.tty) a.push('-t')
   if (o.stdin) a.push('-i')
+  if (o.stdin && o.leaveStdinOpen === true) a.push('--leave-stdin-open')
   if (o.exitCommand !== undefined && o.exitCommand.length > 0) {
     a.push('--exit-command', o.exitCommand[0])
     for (const x of o.exitCommand.slice(1)) a.push('--exit-command-arg', x)

@@ -63,6 +63,9 @@ export async function startConmonExec (o: ConmonExecOptions): Promise<ConmonExec
     containerId: o.containerId, cuuid: o.sessionId, name: o.containerName, runtimePath: rt.runtimePath,
     runtimeArgs: o.runtime.globalArgs, bundle: o.bundle, pidFile: p.pidFile, exitDir: join(o.bundle, 'exit'),
     logPath: 'none', ociLog: p.ociLog, tty: o.tty, stdin: o.stdin, exitCommand: o.exitCommand,
+    // With a tty, conmon closing stdin when the attached client goes away (a detach) only made the session deaf:
+    // the pty stays open, so the shell never sees EOF, and a later `exec attach` could watch but not type.
+    leaveStdinOpen: o.tty,
     processSpec: p.spec, preserveFds: o.preserveFds, timeout: o.timeout,
   })
   let conmon: ConmonProcess | undefined
