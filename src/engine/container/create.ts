@@ -10,6 +10,7 @@ import { generateId, isValidName, randomName } from '../../util/ids'
 import { mergeEnv } from '../../oci/spec'
 import { resolveImage } from '../image/image-service'
 import { parseDetachKeys } from '../../oci/conmon/detach-keys'
+import { specRlimits } from '../../oci/rlimits'
 
 const SIGNALS = new Set(['SIGTERM', 'SIGKILL', 'SIGINT', 'SIGQUIT', 'SIGHUP', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH', 'SIGSTOP', 'SIGCONT'])
 
@@ -35,6 +36,8 @@ export async function createContainer (ctx: EngineContext, o: ContainerCreateOpt
   }
   if (o.umask !== undefined && !/^[0-7]{1,4}$/.test(o.umask)) throw invalid(`invalid umask "${o.umask}": must be an octal number such as 0022`)
   if (o.stopTimeout !== undefined && (!Number.isInteger(o.stopTimeout) || o.stopTimeout < 0)) throw invalid('--stop-timeout must be a non-negative integer')
+  // A limit above the engine's own hard limit could never start: refuse it now, not at every start.
+  specRlimits(o.ulimits ?? [])
   const stopSignal = (o.stopSignal ?? ic.StopSignal ?? 'SIGTERM').toUpperCase()
   const sig = stopSignal.startsWith('SIG') ? stopSignal : 'SIG' + stopSignal
   if (!SIGNALS.has(sig)) throw invalid(`invalid stop signal "${stopSignal}"`)
