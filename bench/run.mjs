@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url'
 import { buildRootfs, layout, recordHostPaths, setupConex, setupDockerd, setupFloor, setupNull, setupPodman, teardownAll } from './lib/engines.mjs'
 import { measureConcurrency, measureLatency, measureScale, measureThroughput } from './lib/measure.mjs'
 import { computeTargets, renderMarkdown } from './lib/report.mjs'
-import { log } from './lib/util.mjs'
+import { abort, log } from './lib/util.mjs'
 
 const HERE = path.dirname(fileURLToPath(import.meta.url))
 const REPO = path.dirname(HERE)
@@ -92,6 +92,7 @@ async function main () {
   }
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
     process.on(sig, () => {
+      abort.requested = true
       log(`${sig}: tearing down`)
       teardown().finally(() => process.exit(130))
     })

@@ -2,7 +2,7 @@
 // spread over all of them, bounds every loop and every child process, and records failures instead of throwing.
 import { ApiClient } from './api.mjs'
 import { CONTAINER } from './engines.mjs'
-import { countFiles, describeFailure, descendants, listProcesses, log, mountsUnder, procStatus, run, sleep, summarize } from './util.mjs'
+import { abort, countFiles, describeFailure, descendants, listProcesses, log, mountsUnder, procStatus, run, sleep, summarize } from './util.mjs'
 
 const MiB = 1 << 20
 const MAX_CONSECUTIVE_FAILURES = 5
@@ -76,10 +76,10 @@ export function latencyCases (E, floor) {
 
 export async function measureLatency (E, floor, { iterations, warmup }) {
   const { cases, close } = latencyCases(E, floor)
-  const active = () => cases.filter((c) => c.run && !c.broken)
+  const active = () => abort.requested ? [] : cases.filter((c) => c.run && !c.broken)
   log(`latency: ${active().length} cases × ${iterations} iterations (+${warmup} warm-up), interleaved`)
   try {
-    for (let i = -warmup; i < iterations; i++) {
+    for (let i = -warmup; i < iterations && !abort.requested; i++) {
       for (const c of active()) {
         try {
           const ms = await c.run()
@@ -193,7 +193,7 @@ function throughputCases (E, { stdoutSizes, stdinSize }) {
 
 export async function measureThroughput (E, opts) {
   const { cases, close } = throughputCases(E, opts)
-  const active = () => cases.filter((c) => c.run && !c.broken)
+  const active = () => abort.requested ? [] : cases.filter((c) => c.run && !c.broken)
   log(`throughput: ${active().length} cases × ${opts.reps} repetitions, interleaved`)
   if (E.null?.api.ok) {
     // warm the client's JIT (demux, stdin pump) on the null engine so the first measured engine is not penalised
@@ -206,7 +206,7 @@ export async function measureThroughput (E, opts) {
     } catch (e) { log(`throughput warm-up on the null engine failed: ${e.message}`) } finally { c.close() }
   }
   try {
-    for (let rep = 0; rep < opts.reps; rep++) {
+    for (let rep = 0; rep < opts.reps && !abort.requested; rep++) {
       for (const c of active()) {
         try {
           const { bytes, ms } = await c.run()
@@ -251,10 +251,10 @@ export async function measureConcurrency (E, { levels, rounds }) {
       per[name] = { engine: name, level, walls: [], rates: [], lat: [], failures: 0, attempts: 0, errors: [] }
       if (!E[name].api.ok) per[name].unavailable = unavailable(E[name].api.reason)
     }
-    for (let r = 0; r < rounds; r++) {
+    for (let r = 0; r < rounds && !abort.requested; r++) {
       for (const name of names) {
         const p = per[name]
-        if (p.unavailable) continue
+        if (p.unavailable || abort.requested) continue
         const client = new ApiClient(E[name].sock, '/v1.41')
         try {
           const { wallMs, results } = await burst(client, level)
@@ -313,7 +313,7 @@ export async function measureScale (E, { count, engines }) {
     const lat = []; let failures = 0; const errors = []; let consecutive = 0; let stopped
     const t0 = process.hrtime.bigint()
     try {
-      for (let i = 0; i < count; i++) {
+      for (let i = 0; i < count && !abort.requested; i++) {
         try {
           const r = await client.exec(CONTAINER, ['true'], { timeoutMs: 60_000 })
           if (r.exitCode !== 0) throw new Error(`exit code ${r.exitCode}`)

@@ -4,6 +4,9 @@ import { spawn } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 
+/** Set on SIGINT/SIGTERM: measurement loops stop at their next step while the harness tears down. */
+export const abort = { requested: false }
+
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 
 export function log (...parts) {
