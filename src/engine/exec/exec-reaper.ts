@@ -43,6 +43,9 @@ export function reapExecSession (ctx: EngineContext, s: ExecSessionRecord, conta
       if (Date.now() - s.startedAt < 10_000) return undefined
     }
     code = containerRunning ? -1 : 137
+  } else if (code === -1 && s.config.timeout > 0) {
+    // conmon writes -1 when its -T timeout killed the process: a detached session timed out (as attached ones, 124).
+    code = 124
   }
   if (recordExecExit(ctx, s, code)) cleanupExecBundle(bundle)
   else cleanupExecBundle(bundle)

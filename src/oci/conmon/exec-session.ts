@@ -113,11 +113,13 @@ export async function waitConmonExit (e: ConmonExec, containerId: string, o: { t
   trace('exec: exit file read')
   if (code === undefined) { e.conmon.close(); return undefined }
   // conmon's last sync message follows the exit file; it says "command timed out" when -T fired. Only sessions with
-  // a timeout wait for it (briefly): for the others the exit file is the whole answer.
+  // a timeout wait for it (briefly): for the others the exit file is the whole answer. When -T fired, conmon writes
+  // -1 in the exit file (a reaped process never has that status), so -1 alone says it, even if the message comes
+  // later than we wait (a loaded host: 2 of 10 timeouts exited 255 in the soak before this).
   let timedOut = false
   if (o.hasTimeout === true) {
     const last = await Promise.race([e.conmon.sync.next(), new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 500))])
-    timedOut = last?.message === 'command timed out'
+    timedOut = last?.message === 'command timed out' || code === -1
   }
   e.conmon.close()
   return { exitCode: code, timedOut }
