@@ -7,7 +7,7 @@ import { emit } from '../context'
 import type { ContainerRecord } from '../types'
 import { writeTx } from '../../store/db'
 import { readExitFile } from '../../oci/conmon/exit-file'
-import { isSameProcess } from '../../util/proc'
+import { isSameProcess, processStartTime } from '../../util/proc'
 import { unmount } from '../../util/mount'
 import { removeCgroup } from '../../oci/cgroups'
 import { reapExecSessions } from '../exec/exec-reaper'
@@ -15,6 +15,37 @@ import { reapExecSessions } from '../exec/exec-reaper'
 // A start claims the container (running, pid 0) before the runtime has a process: until the pid is recorded no
 // process is missing, unless the claim is older than any start can take (the starter died).
 const START_GRACE_MS = 120_000
+
+// While pid is 0 (a start in progress), pidStart holds the claim: `start:<starter pid>:<its start time>:<state
+// before>`. A sync that finds the starter gone repairs the container at once (repairDeadStart) instead of showing
+// it as running for START_GRACE_MS: conex start killed between its claim and its last write leaves no phantom.
+export function startClaim (before: 'created' | 'exited'): string {
+  return `start:${process.pid}:${processStartTime(process.pid) ?? ''}:${before}`
+}
+
+function parseStartClaim (pidStart: string): { pid: number, startTime: string, before: 'created' | 'exited' } | undefined {
+  const m = /^start:(\d+):(\d*):(created|exited)$/.exec(pidStart)
+  return m === null ? undefined : { pid: Number(m[1]), startTime: m[2], before: m[3] as 'created' | 'exited' }
+}
+
+// The starter of `c` died before recording the pid. If the runtime runs the process, adopt it; otherwise remove what
+// the start had set up (runtime container, mount) and put the container back in the state it had.
+async function repairDeadStart (ctx: EngineContext, c: ContainerRecord, before: 'created' | 'exited'): Promise<ContainerRecord> {
+  const st = await ctx.runtime.state(c.id).catch(() => undefined)
+  if (st?.status === 'running' && st.pid > 0 && processStartTime(st.pid) !== undefined) {
+    writeTx(ctx.db, () => {
+      if (ctx.containers.get(c.id)?.pidStart !== c.pidStart) return
+      ctx.containers.update(c.id, { pid: st.pid, pidStart: processStartTime(st.pid) ?? '', conmonPid: readConmonPid(ctx, c.id) })
+    })
+    return ctx.containers.get(c.id) ?? c
+  }
+  await releaseContainer(ctx, c)
+  writeTx(ctx.db, () => {
+    if (ctx.containers.get(c.id)?.pidStart !== c.pidStart) return
+    ctx.containers.update(c.id, { state: before, pid: 0, pidStart: '', conmonPid: 0, exitCode: before === 'exited' ? -1 : 0, finishedAt: before === 'exited' ? Date.now() : 0 })
+  })
+  return ctx.containers.get(c.id) ?? c
+}
 
 // The exit code of the current run. An exit file older than the run's start is the previous run's: the previous
 // conmon's exit command (`container cleanup`) may run while a restart is starting the next run.
@@ -29,7 +60,9 @@ export function readRunExit (ctx: EngineContext, c: ContainerRecord): number | u
 export async function syncContainer (ctx: EngineContext, c: ContainerRecord): Promise<ContainerRecord> {
   if (c.state === 'running' || c.state === 'paused') {
     const code = readRunExit(ctx, c)
-    const starting = c.pid === 0 && Date.now() - c.startedAt < START_GRACE_MS
+    const claim = c.pid === 0 ? parseStartClaim(c.pidStart) : undefined
+    if (claim !== undefined && code === undefined && !isSameProcess(claim.pid, claim.startTime)) return repairDeadStart(ctx, c, claim.before)
+    const starting = c.pid === 0 && (claim !== undefined || Date.now() - c.startedAt < START_GRACE_MS)
     const gone = code === undefined && !starting && !isSameProcess(c.pid, c.pidStart) && !existsSync(ctx.layout.exitFile(c.id))
     if (code !== undefined || gone) {
       await finishContainer(ctx, c, code ?? -1)
