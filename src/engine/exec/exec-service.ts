@@ -83,6 +83,13 @@ function readContainerSpec (ctx: EngineContext, c: ContainerRecord): Record<stri
 // Exit codes recorded for a session whose start failed: 126/127 as the runtime said, 125 otherwise.
 const startFailureCode = (err: unknown): number => err instanceof EngineError ? err.exitCode : 125
 
+// The detach sequence in force for an attach. Keys act only on a terminal, as in docker's CLI and daemon: without a
+// tty, stdin is data, and binary input (`exec -i c cat < file`) would detach at the first 0x10 0x11 it carries.
+function detachKeysFor (s: ExecSessionRecord, override: string | undefined): Buffer {
+  const keys = parseDetachKeys(override ?? s.config.detachKeys)
+  return s.config.tty ? keys : Buffer.alloc(0)
+}
+
 export async function startExecSession (ctx: EngineContext, s: ExecSessionRecord, o: ExecStartOptions = {}): Promise<ExecResult> {
   if (s.state === 'running') throw new EngineError('EXEC_STATE', `exec session ${s.id} is already running`)
   if (s.state === 'stopped') throw new EngineError('EXEC_STATE', `exec session ${s.id} has already run`)
@@ -101,7 +108,7 @@ export async function startExecSession (ctx: EngineContext, s: ExecSessionRecord
   const started = { ...s, state: 'running' as const, startedAt: Date.now() }
   const detach = o.detach === true || o.streams === undefined
   const bundle = ctx.layout.execBundle(s.id)
-  const keys = parseDetachKeys(o.detachKeys ?? s.config.detachKeys)
+  const keys = detachKeysFor(s, o.detachKeys)
   let exec
   try {
     const proc = buildExecProcess({ containerSpec: readContainerSpec(ctx, c), containerConfig: c.config, exec: s.config, rootfs: ctx.layout.rootfs(c.id), addTerm: false })
@@ -169,7 +176,7 @@ export async function attachExecSession (ctx: EngineContext, s: ExecSessionRecor
     stdin: s.config.attachStdin ? streams.stdin : undefined,
     stdout: streams.stdout,
     stderr: s.config.tty ? streams.stdout : streams.stderr,
-    detachKeys: parseDetachKeys(o.detachKeys ?? s.config.detachKeys),
+    detachKeys: detachKeysFor(s, o.detachKeys),
   }, o.signal)
   if (how !== 'eof') return { detached: true }
   const { waitExitFile } = await import('../../oci/conmon/exit-file')
