@@ -8,7 +8,9 @@ export function setupTerminal (o: { tty: boolean, stdin: boolean }): TerminalGua
   const stdout = process.stdout
   const size: [number, number] | undefined = o.tty && stdout.isTTY ? [stdout.rows, stdout.columns] : undefined
   let raw = false
-  if (o.tty && o.stdin && stdin.isTTY) {
+  // Raw with -t whether or not stdin is forwarded (-i), as podman does: the container's pty already turned \n into
+  // \r\n, so the caller's terminal must not do it again.
+  if (o.tty && stdin.isTTY) {
     stdin.setRawMode(true)
     // libuv's raw mode keeps output post-processing (ONLCR), so the container's \r\n would arrive as \r\r\n;
     // podman and docker use a fully raw terminal. setRawMode(false) restores the saved settings, onlcr included.
