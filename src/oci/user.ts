@@ -56,9 +56,10 @@ export function resolveUser (rootfs: string, spec: string, groupAdd: string[] = 
   const uid = isNum(u) ? Number(u) : (entry as PasswdEntry).uid
   const gid = g !== undefined && g !== '' ? resolveGroup(groups, g) : (entry?.gid ?? 0)
   const additional = new Set<number>()
-  // Supplementary groups from /etc/group apply only when the group was not forced with user:group (as runc does).
+  // Supplementary groups from /etc/group apply only when the group was not forced with user:group; every group that
+  // lists the user counts, its primary one included (runc's GetExecUser: `id` shows groups=100(users) for guest).
   if (entry !== undefined && g === undefined) {
-    for (const grp of groups) if (grp.members.includes(entry.name) && grp.gid !== gid) additional.add(grp.gid)
+    for (const grp of groups) if (grp.members.includes(entry.name)) additional.add(grp.gid)
   }
   for (const ga of groupAdd) additional.add(resolveGroup(groups, ga))
   return { uid, gid, additionalGids: [...additional], home: entry?.home ?? '/', name: entry?.name }
