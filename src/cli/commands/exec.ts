@@ -1,7 +1,7 @@
 // `conex exec`: podman's exec flags → ExecCreateOptions → engine.createExec + startExec with the caller's stdio.
 // The exit status is the command's (126/127 when it cannot run, 124 on --timeout, 128+n on a signal); engine
 // errors are 125. Subcommands: `exec attach` (re-attach to a running session) and `exec inspect`.
-import { existsSync, readFileSync } from 'node:fs'
+import { readFileSync, readlinkSync } from 'node:fs'
 import type { Command, CliContext } from '../command'
 import { bool, int, list, str } from '../args'
 import { collectEnv } from '../env'
@@ -19,9 +19,22 @@ function readCidFile (path: string): string {
   return id
 }
 
+// The fds our caller passed are 3 up to the first one node opened for itself: node takes the lowest free fds at
+// startup, its event loop's epoll fd first, so /proc/self/fd/3 exists even when the caller passed nothing (and
+// --preserve-fds would hand node's own epoll fd to the container).
+function callerFdsEnd (): number {
+  for (let fd = 3; ; fd++) {
+    let target: string
+    try { target = readlinkSync(`/proc/self/fd/${fd}`) } catch { return fd }
+    if (target === 'anon_inode:[eventpoll]') return fd
+  }
+}
+
 function checkPreserveFds (n: number): void {
+  if (n === 0) return
+  const end = callerFdsEnd()
   for (let fd = 3; fd < 3 + n; fd++) {
-    if (!existsSync(`/proc/self/fd/${fd}`)) throw invalid(`file descriptor ${fd} is not available - the preserve-fds option requires that all file descriptors must be passed`)
+    if (fd >= end) throw invalid(`file descriptor ${fd} is not available - the preserve-fds option requires that all file descriptors must be passed`)
   }
 }
 
