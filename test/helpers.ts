@@ -66,7 +66,8 @@ export function makeStore (name = 'test'): Store {
 
 // conmon processes whose command line mentions `needle` (a store path): what a test must leave none of.
 export function conmonsFor (needle: string): number[] {
-  const out = execFileSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' })
+  // maxBuffer: a busy host (hundreds of conmons with long argv) prints more than execFileSync's default 1 MiB.
+  const out = execFileSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 })
   return out.split('\n').filter((l) => l.includes('conmon') && l.includes(needle)).map((l) => Number(l.trim().split(/\s+/)[0]))
 }
 
@@ -75,11 +76,15 @@ export function mountsUnder (prefix: string): string[] {
   return readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4]).filter((m) => m !== undefined && m.startsWith(prefix))
 }
 
-export interface PtyResult { out: string, code: number }
+export interface PtyResult { out: string, code: number, timedOut?: boolean }
+
+// One step of a scripted pty session (see test/fixtures/ptyrun.py): wait for output text, type, resize, or sleep.
+export type PtyStep = { wait: string } | { send: string } | { resize: [number, number] } | { sleep: number }
 
 // Runs argv under a real pseudo-terminal (rows × cols) and types `send` ([seconds, text] pairs).
-export async function runInPty (argv: string[], o: { rows?: number, cols?: number, send?: Array<[number, string]>, timeout?: number } = {}): Promise<PtyResult> {
-  const spec = JSON.stringify({ argv, rows: o.rows ?? 24, cols: o.cols ?? 80, send: o.send ?? [], timeout: o.timeout ?? 20 })
+// `steps` run in order, each after the previous finished (no dependence on machine speed).
+export async function runInPty (argv: string[], o: { rows?: number, cols?: number, send?: Array<[number, string]>, steps?: PtyStep[], timeout?: number } = {}): Promise<PtyResult> {
+  const spec = JSON.stringify({ argv, rows: o.rows ?? 24, cols: o.cols ?? 80, send: o.send ?? [], steps: o.steps ?? [], timeout: o.timeout ?? 20 })
   const r = await runProgram('python3', [join(FIXTURES, 'ptyrun.py'), spec], { timeoutMs: ((o.timeout ?? 20) + 30) * 1000 })
   if (r.code !== 0) throw new Error(`ptyrun failed: ${r.stderr}`)
   return JSON.parse(r.out) as PtyResult

@@ -1,0 +1,87 @@
+// How exec sessions end when something else ends them: --timeout (124), the container stopped (137), the container
+// removed with sessions running, the attached CLI killed. Each leaves no conmon, no bundle and no mount behind.
+import { test, describe, before, after } from 'node:test'
+import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
+import { SKIP, startFixture, assertNothingLeft, execIds, execInspect, waitFor, bundles } from './exec-common'
+import { CONEX_BIN, conmonsFor, mountsUnder, type Store, type RunResult } from '../helpers'
+
+describe('exec cleanup', { skip: SKIP }, () => {
+  let store: Store
+
+  before(async () => { ({ store } = await startFixture('exec-cleanup')) })
+  after(async () => { await store?.cleanup() })
+
+  // Starts a container `name`; returns its id.
+  async function runContainer (name: string): Promise<string> {
+    const r = await store.conex(['run', '-d', '--name', name, 'busybox', 'sleep', '100000'])
+    assert.equal(r.code, 0, r.stderr)
+    return r.out.trim()
+  }
+
+  // Waits until `ref` has `n` live sessions.
+  const sessions = (ref: string, n: number): Promise<string[]> =>
+    waitFor(`${n} running session(s) in ${ref}`, async () => { const ids = await execIds(store, ref); return ids.length === n ? ids : undefined })
+
+  test('--timeout kills the command: exit 124, and the session is recorded as ended', async () => {
+    const r = await store.conex(['exec', '--timeout', '1', 'c1', 'sleep', '30'], { timeoutMs: 25_000 })
+    assert.equal(r.stderr, '')
+    assert.equal(r.out, '')
+    assert.equal(r.code, 124)
+    assert.deepEqual(await execIds(store, 'c1'), [])
+  })
+
+  test('--timeout does not touch a command that finishes in time', async () => {
+    const r = await store.conex(['exec', '--timeout', '30', 'c1', 'sh', '-c', 'echo fine; exit 4'])
+    assert.equal(r.out, 'fine\n')
+    assert.equal(r.code, 4)
+  })
+
+  test('stopping the container ends an attached exec with 137; then exec is refused with 125', async () => {
+    await runContainer('c2')
+    const attached = store.conex(['exec', 'c2', 'sleep', '100'], { timeoutMs: 30_000 })
+    await sessions('c2', 1)
+    const stop = await store.conex(['stop', '-t', '0', 'c2'], { timeoutMs: 30_000 })
+    assert.equal(stop.code, 0, stop.stderr)
+    const r = await attached
+    assert.equal(r.code, 137)
+    assert.equal(r.out, '')
+    const again = await store.conex(['exec', 'c2', 'true'])
+    assert.equal(again.code, 125)
+    assert.equal(again.stderr, 'Error: can only create exec sessions on running containers: container state improper\n')
+    await waitFor('c2\'s exec conmons to exit', () => conmonsFor(store.runroot).length === 1 ? true : undefined)
+  })
+
+  test('rm -f of a container with an attached and a detached session leaves no conmon, bundle or mount', async () => {
+    const id = await runContainer('c3')
+    const attached = store.conex(['exec', 'c3', 'sleep', '100'], { timeoutMs: 30_000 })
+    const d = await store.conex(['exec', '-d', 'c3', 'sleep', '100'])
+    assert.equal(d.code, 0, d.stderr)
+    const ids = await sessions('c3', 2)
+    assert.ok(ids.includes(d.out.trim()))
+    assert.equal(conmonsFor(id).length, 3)
+    const rm = await store.conex(['rm', '-f', 'c3'], { timeoutMs: 30_000 })
+    assert.equal(rm.code, 0, rm.stderr)
+    const r: RunResult = await attached
+    assert.equal(r.code, 137)
+    await waitFor('c3\'s conmons to exit', () => conmonsFor(id).length === 0 ? true : undefined)
+    for (const s of ids) assert.ok(!bundles(store).includes(s), `bundle of ${s} left behind`)
+    assert.deepEqual(mountsUnder(store.root).filter((m) => m.includes(id)), [])
+    assert.deepEqual(mountsUnder(store.runroot).filter((m) => m.includes(id)), [])
+  })
+
+  test('a killed CLI does not leave its session behind: it is reaped with its exit code', async () => {
+    // The session waits for a file we create after the kill, so it is surely running when its client dies.
+    const child = spawn(CONEX_BIN, [...store.flags, 'exec', 'c1', 'sh', '-c', 'while [ ! -e /tmp/go ]; do sleep 0.1; done; exit 9'], { stdio: 'ignore' })
+    const closed = new Promise((resolve) => child.on('close', resolve))
+    const [id] = await sessions('c1', 1)
+    child.kill('SIGKILL')
+    await closed
+    assert.equal((await store.conex(['exec', 'c1', 'touch', '/tmp/go'])).code, 0)
+    const s = await waitFor('the orphaned session to be recorded', async () => { const x = await execInspect(store, id); return x.Running ? undefined : x }, 30_000, 250)
+    assert.equal(s.ExitCode, 9)
+    await waitFor('its bundle and conmon to go', () => bundles(store).includes(id) || conmonsFor(id).length > 0 ? undefined : true, 30_000, 250)
+  })
+
+  test('nothing left behind', async () => { await assertNothingLeft(store) })
+})

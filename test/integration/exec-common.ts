@@ -1,0 +1,78 @@
+// Shared set-up for the exec integration suites (test/integration/exec-*.test.ts): a store with a running busybox
+// container `c1`, bounded polling, and the "nothing left behind" check each suite ends with. Real conmon + runc.
+import assert from 'node:assert/strict'
+import { execFileSync } from 'node:child_process'
+import { createHash } from 'node:crypto'
+import { existsSync, readdirSync } from 'node:fs'
+import { join } from 'node:path'
+import { makeStore, conmonsFor, mountsUnder, type Store, type RunResult } from '../helpers'
+
+// Integration suites need root, conmon and runc; elsewhere they are skipped (with the reason) rather than failed.
+export const SKIP: string | false = (() => {
+  if (process.getuid?.() !== 0) return 'needs root (runs real containers)'
+  for (const bin of ['conmon', 'runc']) {
+    try { execFileSync('sh', ['-c', `command -v ${bin}`], { stdio: 'ignore' }) } catch { return `needs ${bin}` }
+  }
+  return false
+})()
+
+export interface ExecFixture { store: Store, c1: string }
+
+// A fresh store with `run -d --name c1 busybox sleep 100000`; returns c1's full id.
+export async function startFixture (name: string): Promise<ExecFixture> {
+  const store = makeStore(name)
+  const r = await store.conex(['run', '-d', '--name', 'c1', 'busybox', 'sleep', '100000'])
+  assert.equal(r.stderr, '')
+  assert.equal(r.code, 0)
+  assert.match(r.out, /^[0-9a-f]{64}\n$/)
+  return { store, c1: r.out.trim() }
+}
+
+// Polls `fn` every `everyMs` until it returns something other than undefined; fails after `ms`.
+export async function waitFor<T> (what: string, fn: () => T | undefined | Promise<T | undefined>, ms = 20_000, everyMs = 100): Promise<T> {
+  const end = Date.now() + ms
+  for (;;) {
+    const v = await fn()
+    if (v !== undefined) return v
+    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, everyMs))
+  }
+}
+
+export const sha256 = (b: Buffer | string): string => createHash('sha256').update(b).digest('hex')
+
+// The first line of stderr: where conex puts its one-line error.
+export const firstLine = (r: RunResult): string => r.stderr.split('\n')[0]
+
+export interface ExecInspect { ID: string, Running: boolean, ExitCode: number | null, Pid: number, ContainerID: string, ProcessConfig: { entrypoint: string, arguments: string[], tty: boolean, user: string } }
+
+export async function execInspect (store: Store, id: string): Promise<ExecInspect> {
+  const r = await store.conex(['exec', 'inspect', id])
+  assert.equal(r.code, 0, r.stderr)
+  const items = JSON.parse(r.out) as ExecInspect[]
+  assert.equal(items.length, 1)
+  return items[0]
+}
+
+// The container's live exec sessions (inspect's ExecIDs: created or running).
+export async function execIds (store: Store, ref: string): Promise<string[]> {
+  const r = await store.conex(['inspect', ref])
+  assert.equal(r.code, 0, r.stderr)
+  return (JSON.parse(r.out) as Array<{ ExecIDs: string[] | null }>)[0].ExecIDs ?? []
+}
+
+export const execDir = (store: Store): string => join(store.runroot, 'exec')
+
+// Session bundles still on disk.
+export const bundles = (store: Store): string[] => existsSync(execDir(store)) ? readdirSync(execDir(store)) : []
+
+// What every suite ends with: its sessions have ended and left no bundle; after `rm -f --all` no conmon, no mount.
+export async function assertNothingLeft (store: Store): Promise<void> {
+  await waitFor('exec bundles to be removed', () => bundles(store).length === 0 ? true : undefined, 20_000, 200)
+  const rm = await store.conex(['rm', '-f', '--all'], { timeoutMs: 60_000 })
+  assert.equal(rm.code, 0, rm.stderr)
+  await waitFor('conmon processes to exit', () => conmonsFor(store.runroot).length === 0 ? true : undefined, 20_000, 200)
+  assert.deepEqual(mountsUnder(store.root), [])
+  assert.deepEqual(mountsUnder(store.runroot), [])
+  assert.deepEqual(bundles(store), [])
+}
