@@ -101,5 +101,10 @@ export async function main (argv: string[]): Promise<number> {
 }
 
 if (require.main === module || process.env.CONEX_MAIN === '1' || (require.main?.filename ?? '').endsWith('bin/conex')) {
+  // A reader that went away (`conex exec c yes | head -1`) ends conex as SIGPIPE ends a Unix filter: quietly, with
+  // status 141 (128+SIGPIPE), not with an unhandled EPIPE stack trace.
+  for (const s of [process.stdout, process.stderr]) {
+    s.on('error', (e: NodeJS.ErrnoException) => { if (e.code === 'EPIPE') process.exit(141); else throw e })
+  }
   void main(process.argv.slice(2)).then((code) => { process.exitCode = code })
 }

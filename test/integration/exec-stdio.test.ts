@@ -5,7 +5,7 @@ import { test, describe, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import { spawn } from 'node:child_process'
-import { SKIP, startFixture, sha256, assertNothingLeft } from './exec-common'
+import { SKIP, startFixture, sha256, assertNothingLeft, waitFor, execIds, execInspect } from './exec-common'
 import { CONEX_BIN, runProgram, type Store } from '../helpers'
 
 const MiB = 1024 * 1024
@@ -130,6 +130,19 @@ describe('exec stdio', { skip: SKIP }, () => {
     const r = await store.conex(['exec', '-i', 'c1', 'sh', '-c', 'echo bye'], { input: randomBytes(4 * MiB), timeoutMs: 60_000 })
     assert.equal(r.code, 0)
     assert.equal(r.out, 'bye\n')
+  })
+
+  test('a reader that goes away ends the CLI quietly with 141 (SIGPIPE); the session runs to its end', async () => {
+    // The session waits for a file we create once it is listed, then writes far more than `head` reads.
+    const pipeline = runProgram('bash', ['-c', 'set -o pipefail; "$0" "$@" | head -c 5 >/dev/null; echo "status=${PIPESTATUS[0]}"', CONEX_BIN, ...store.flags,
+      'exec', 'c1', 'sh', '-c', 'while [ ! -e /tmp/go-epipe ]; do sleep 0.1; done; head -c 10000000 /dev/zero'], { timeoutMs: 60_000 })
+    const [id] = await waitFor('the session to be listed', async () => { const ids = await execIds(store, 'c1'); return ids.length === 1 ? ids : undefined })
+    assert.equal((await store.conex(['exec', 'c1', 'touch', '/tmp/go-epipe'])).code, 0)
+    const r = await pipeline
+    assert.equal(r.stderr, '')
+    assert.equal(r.out, 'status=141\n')
+    const s = await waitFor('the session to end', async () => { const x = await execInspect(store, id); return x.Running ? undefined : x })
+    assert.equal(s.ExitCode, 0)
   })
 
   test('nothing left behind', async () => { await assertNothingLeft(store) })
