@@ -402,7 +402,8 @@ export async function setupConex (L) {
   const smoke = await run(bin, [...base, 'exec', CONTAINER, 'true'], { timeoutMs: 30_000 })
   e.cli = smoke.code === 0 ? { ok: true, cmd: bin, args: base } : { ok: false, reason: `conex exec: ${describeFailure(smoke)}` }
 
-  const svcArgs = [...base, 'system', 'service', `unix://${L.conex.sock}`]
+  // --time 0: like podman's, conex's service otherwise exits after 5 s without requests
+  const svcArgs = [...base, 'system', 'service', '--time', '0', `unix://${L.conex.sock}`]
   const pid = spawnDetached(bin, svcArgs, L.conex.log)
   savePid(L, 'conexService', pid)
   e.pid = pid
@@ -502,7 +503,7 @@ function runcStatesUnder (dir) {
 
 function ourProcesses (base) {
   const skip = new Set([process.pid, process.ppid])
-  return listProcesses().filter((p) => !skip.has(p.pid) && p.cmdline.includes(base))
+  return listProcesses().filter((p) => !skip.has(p.pid) && p.cmdline.includes(base + '/'))
 }
 
 export async function sweep (L) {

@@ -292,8 +292,8 @@ function snapshot (e) {
     rssKiB: status?.rssKiB ?? null,
     fds: status?.fds ?? null,
     threads: status?.threads ?? null,
-    conmon: procs.filter((p) => p.comm === 'conmon' && p.cmdline.includes(e.scale.stateDir)).length,
-    processesUnderState: procs.filter((p) => p.cmdline.includes(e.scale.stateDir)).length,
+    conmon: procs.filter((p) => p.comm === 'conmon' && p.cmdline.includes(e.scale.stateDir + '/')).length,
+    processesUnderState: procs.filter((p) => p.cmdline.includes(e.scale.stateDir + '/')).length,
     serviceDescendants: kids.length,
     runrootFiles: countFiles(e.scale.runroot),
     mounts: mountsUnder(e.scale.stateDir).length

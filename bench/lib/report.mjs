@@ -15,6 +15,7 @@ function why (r, what) {
 
 export function computeTargets (res) {
   const T = []
+  const notRun = (section, texts) => { for (const [id, text] of texts) T.push({ id, text, result: `n/a (${section} section not run)` }) }
   const lat = (group, engine) => res.latency?.find((r) => r.group === group && r.engine === engine)
   const ok = (r) => r && !r.unavailable && r.n > 0
   const ratioTarget = (id, text, conexRow, refRow, threshold, lowerIsBetter, unit, valueOf) => {
@@ -30,15 +31,22 @@ export function computeTargets (res) {
     t.unit = unit
     T.push(t)
   }
-  ratioTarget('docker-cli-latency', 'docker CLI exec latency via conex ≤ 0.5× dockerd (median)',
+  if (!res.latency) {
+    notRun('latency', [['docker-cli-latency', 'docker CLI exec latency via conex ≤ 0.5× dockerd'], ['engine-cli-latency', '`conex exec` latency ≤ 0.5× `podman exec`']])
+  }
+  if (res.latency) ratioTarget('docker-cli-latency', 'docker CLI exec latency via conex ≤ 0.5× dockerd (median)',
     lat('docker CLI', 'conex'), lat('docker CLI', 'dockerd'), 0.5, true, 'ms', (r) => r.median)
-  ratioTarget('engine-cli-latency', '`conex exec` latency ≤ 0.5× `podman exec` (median)',
+  if (res.latency) ratioTarget('engine-cli-latency', '`conex exec` latency ≤ 0.5× `podman exec` (median)',
     lat('engine CLI', 'conex'), lat('engine CLI', 'podman'), 0.5, true, 'ms', (r) => r.median)
 
   const tp = res.throughput ?? []
+  if (!res.throughput) {
+    notRun('throughput', [['stdout-api-throughput', 'stdout throughput ≥ 1.5× dockerd (in-process API)'], ['stdout-cli-throughput', 'stdout throughput ≥ 1.5× dockerd (`conex exec` vs `docker exec`)'],
+      ['stdin-api-throughput', 'stdin throughput ≥ 1.5× dockerd (in-process API)'], ['stdin-cli-throughput', 'stdin throughput ≥ 1.5× dockerd (`conex exec` vs `docker exec`)']])
+  }
   const sizes = [...new Set(tp.filter((r) => r.kind === 'stdout').map((r) => r.sizeMiB))].sort((a, b) => b - a)
   const big = sizes[0]
-  for (const [kind, path] of [['stdout', 'API'], ['stdout', 'CLI'], ['stdin', 'API'], ['stdin', 'CLI']]) {
+  for (const [kind, path] of res.throughput ? [['stdout', 'API'], ['stdout', 'CLI'], ['stdin', 'API'], ['stdin', 'CLI']] : []) {
     const pick = (engine) => tp.find((r) => r.kind === kind && r.path === path && r.engine === engine && (kind === 'stdin' || r.sizeMiB === big))
     const c = pick('conex'); const d = pick('dockerd')
     const fix = (r) => r && { ...r, n: r.n, median: r.medianMBps }
@@ -51,7 +59,8 @@ export function computeTargets (res) {
   const cc = res.concurrency ?? []
   const levels = [...new Set(cc.map((r) => r.level))].sort((a, b) => b - a)
   const level = levels.includes(128) ? 128 : levels[0]
-  {
+  if (!res.concurrency) notRun('concurrency', [['concurrency', '128-way concurrent API execs: rate ≥ 2× dockerd with zero failures']])
+  else {
     const t = { id: 'concurrency', text: `${level ?? 128}-way concurrent API execs: rate ≥ 2× dockerd with zero failures${level !== 128 && level ? ' (128-way not run in this mode)' : ''}`, threshold: 2, unit: 'execs/s' }
     const c = cc.find((r) => r.engine === 'conex' && r.level === level)
     const d = cc.find((r) => r.engine === 'dockerd' && r.level === level)
@@ -65,6 +74,7 @@ export function computeTargets (res) {
     T.push(t)
   }
   {
+    if (!res.latency) { T.push({ id: 'service-overhead', text: 'conex service overhead above bare runc exec ≤ 5 ms', result: 'n/a (latency section not run)' }); return T }
     const t = { id: 'service-overhead', text: 'conex service overhead above bare runc exec ≤ 5 ms (Docker API round trip − runc exec, medians)', threshold: 5, unit: 'ms' }
     const api = lat('Docker API', 'conex')
     const own = lat('floor', 'runc→conex')
