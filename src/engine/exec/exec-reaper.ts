@@ -18,7 +18,9 @@ export function recordExecExit (ctx: EngineContext, s: ExecSessionRecord, exitCo
     const now = Date.now()
     ctx.execs.update(s.id, { state: 'stopped', exitCode: Math.max(-1, Math.min(255, exitCode)), endedAt: now })
     const started = cur.startedAt > 0 ? cur.startedAt : s.startedAt
-    emit(ctx, 'exec', 'exec_died', s.id, { containerID: s.containerId, exitCode: String(exitCode), durationMs: String(started > 0 ? now - started : 0), execID: s.id })
+    // name and command as exec_create has them: `events --filter container=NAME` and a one-line audit of the exit.
+    const name = ctx.containers.get(s.containerId)?.name ?? ''
+    emit(ctx, 'exec', 'exec_died', s.id, { containerID: s.containerId, name, command: s.config.command.join(' '), exitCode: String(exitCode), durationMs: String(started > 0 ? now - started : 0), execID: s.id })
     pruneExecSessions(ctx, s.containerId)
     return true
   })
