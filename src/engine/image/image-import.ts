@@ -68,7 +68,13 @@ function checkName (name: string): string {
 
 // Extracts one layer stream into a staged directory and commits it under `id` (or the stream's sha256).
 async function addLayer (ctx: EngineContext, input: Readable, id: string | undefined, onProgress?: (n: number) => void): Promise<{ id: string, bytes: number }> {
-  if (id !== undefined && existsSync(join(layersDir(ctx.cfg.root), id))) { input.resume(); return { id, bytes: 0 } }
+  // Already stored (shared with another image): the stream is not read. A file stream still opens its file later,
+  // after load has removed its work directory; that ENOENT, unhandled, crashed the process.
+  if (id !== undefined && existsSync(join(layersDir(ctx.cfg.root), id))) {
+    input.on('error', () => { /* not read */ })
+    input.destroy()
+    return { id, bytes: 0 }
+  }
   const stage = stageLayer(ctx.cfg.root)
   const hash = createHash('sha256')
   const tee = new PassThrough()
