@@ -112,6 +112,20 @@ test('refusals: bad subprotocol 400, no subprotocol 400, missing session 404, st
   assert.equal(rel.httpStatus, 400)
 })
 
+test('a session whose container is paused is refused with 409 before the upgrade; once stopped, 404', async () => {
+  const r = await t.store.conex(['run', '-d', '--name', 'c2', 'busybox', 'sleep', '1000'])
+  assert.equal(r.code, 0, r.stderr)
+  const s = await t.engine.createExec('c2', { command: ['true'] })
+  await t.engine.pauseContainer('c2')
+  const paused = await runWs(url(s.id))
+  assert.equal(paused.httpStatus, 409)
+  assert.match(paused.httpBody ?? '', /container c2 is paused/)
+  // A created session does not outlive its container's run.
+  await t.engine.unpauseContainer('c2')
+  await t.engine.stopContainer('c2', 0)
+  assert.equal((await runWs(url(s.id))).httpStatus, 404)
+})
+
 test('?record=PATH writes an asciicast v2 recording of the session', async () => {
   const path = join(t.store.runroot, 'ws.cast')
   const id = await create(['sh', '-c', 'echo recorded-$((6*7))'])

@@ -3,7 +3,8 @@
 // API server (unix socket) and by the web console (TCP, behind its token).
 //
 //   400 not a WebSocket upgrade, no v5/v4.channel.k8s.io offered, a bad ?record
-//   404 no such session              409 the session is not in state `created` (it runs once)
+//   404 no such session              409 the session is not in state `created` (it runs once), or its container
+//                                        is not running
 //   101 → output on 1/2 → status on 3 → close 1000
 //
 // A client that goes away detaches (the session goes on, as after a docker attach), unless the caller asked
@@ -84,6 +85,9 @@ async function check (req: IncomingMessage, o: ExecAttachOptions): Promise<Check
   if (session.state !== 'created') {
     throw new EngineError('EXEC_STATE', `exec session ${session.id} is ${session.state}: a session is started once (to watch a running one, use conex exec attach)`)
   }
+  const c = await o.engine.getContainer(session.containerId)
+  if (c.state === 'paused') throw new EngineError('CONTAINER_PAUSED', `container ${c.name} is paused, unpause the container before exec`)
+  if (c.state !== 'running') throw new EngineError('CONTAINER_NOT_RUNNING', `can only start exec sessions when their container is running: container ${c.name} is ${c.state}`)
   return { session, protocol, recordPath: record }
 }
 
