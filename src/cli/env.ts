@@ -29,7 +29,9 @@ export function readEnvFiles (paths: string[]): string[] {
     let text: string
     try { text = readFileSync(p, 'utf8') } catch (err) { throw invalid(`reading env file ${p}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (err as Error).message}`) }
     text.split('\n').forEach((raw, i) => {
-      const line = raw.replace(/\r$/, '').trim()
+      // Only leading whitespace goes: trailing whitespace belongs to the value (podman and docker trim the left).
+      let line = raw.replace(/\r$/, '').trimStart()
+      if (!line.includes('=')) line = line.trimEnd()
       if (line === '' || line.startsWith('#')) return
       if (/\s/.test(line.split('=', 1)[0])) throw invalid(`invalid env file ${p}, line ${i + 1}: variable "${line.split('=', 1)[0]}" contains whitespaces`)
       out.push(line)
