@@ -56,12 +56,22 @@ export function makeStore (name = 'test'): Store {
     conex,
     cleanup: async () => {
       await conex(['rm', '-f', '--all'], { timeoutMs: 60_000 }).catch(() => undefined)
+      // conmon runs its exit command (`conex container cleanup`, which opens the store) after rm -f returns, and
+      // waits for it: the store is only ours to delete once no process of it is left.
+      for (let i = 0; i < 100 && processesMentioning(base).length > 0; i++) await new Promise((resolve) => setTimeout(resolve, 100))
       // Anything still mounted under this store (a crashed test) is unmounted lazily before removal.
       const mounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4]).filter((m) => m?.startsWith(base))
       for (const m of mounts.reverse()) { try { execFileSync('umount', ['-l', m]) } catch { /* already gone */ } }
-      if (existsSync(base)) rmSync(base, { recursive: true, force: true })
+      // Retries: an exit command (conmon → `conex container cleanup`) may still be writing the store as rm -f returns.
+      if (existsSync(base)) rmSync(base, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 })
     },
   }
+}
+
+// Processes (other than this one) whose command line mentions `needle`.
+function processesMentioning (needle: string): number[] {
+  const out = execFileSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' })
+  return out.split('\n').filter((l) => l.includes(needle)).map((l) => Number(l.trim().split(/\s+/)[0])).filter((pid) => pid !== process.pid)
 }
 
 // conmon processes whose command line mentions `needle` (a store path): what a test must leave none of.

@@ -94,6 +94,28 @@ export function api (sock: string, method: string, path: string, body?: unknown,
   })
 }
 
+// Writes `data` (a whole request, possibly huge) on a fresh connection and reads until the service closes; write
+// errors are ignored (a service may answer 413 and close before the client is done). Returns status and body.
+export function rawExchange (sock: string, data: Buffer | string, timeoutMs = 60_000): Promise<HttpReply> {
+  return new Promise((resolve, reject) => {
+    const s = connect(sock, () => { s.write(data); s.end() })
+    const chunks: Buffer[] = []
+    const timer = setTimeout(() => { s.destroy(); reject(new Error('no answer')) }, timeoutMs)
+    s.on('data', (d: Buffer) => chunks.push(d))
+    s.on('error', () => undefined)
+    // The reply is complete at the service's FIN; our own write side may still be stuck behind a body it refused.
+    s.on('end', () => s.destroy())
+    s.on('close', () => {
+      clearTimeout(timer)
+      const text = Buffer.concat(chunks).toString()
+      const status = Number(/^HTTP\/1\.1 (\d+)/.exec(text)?.[1] ?? 0)
+      const i = text.indexOf('\r\n\r\n')
+      const body = i === -1 ? '' : text.slice(i + 4)
+      resolve({ status, body, json: () => JSON.parse(body) })
+    })
+  })
+}
+
 export interface HijackResult {
   status: number
   /** Demultiplexed output (unless onStdout took it). */
