@@ -100,7 +100,9 @@ export class LocalEngine implements Engine {
       if (cond === 'running' && c.state === 'running') return 0
       if (cond === 'stopped' && (c.state === 'exited' || c.state === 'created')) return c.exitCode
       if (o.signal?.aborted === true) throw new EngineError('TIMEOUT', 'wait aborted')
-      if (c.state === 'running' || c.state === 'paused') {
+      // fixed for API: a container being started (pid still 0) has no process to watch yet; waitExitFile's isAlive
+      // was false at once, so this loop spun on microtasks and starved the start it waited for (docker run's wait).
+      if ((c.state === 'running' || c.state === 'paused') && c.pid > 0) {
         await waitExitFile(this.ctx.layout.exitFile(c.id), { timeoutMs: 1000, signal: o.signal, isAlive: () => isSameProcess(c.pid, c.pidStart) })
       } else await new Promise((resolve) => setTimeout(resolve, 100))
       const next = this.ctx.containers.get(c.id)
