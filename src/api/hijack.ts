@@ -1,0 +1,123 @@
+// Taking a connection over for attach and exec streams (Docker's "hijack"). After the request body, the socket stops
+// being HTTP: we write the response head ourselves, then process output (stdcopy frames, or raw with a tty) goes
+// one way and the client's raw stdin the other, until the process ends. A client half-close (FIN) is the end of
+// stdin; a full close only detaches (the process goes on, as with dockerd).
+//
+// Node gives us the socket in two ways. With `Connection: Upgrade` (docker CLI, docker-py, dockerode with
+// hijack) the 'upgrade' event hands it over already detached from the HTTP parser. Without it (podman remote,
+// dockerode without hijack) the request arrives as a normal request, and we detach the parser ourselves exactly as
+// Node does before emitting 'upgrade' (_http_server.js onParserExecuteCommon): drop its listeners, and adding our
+// own 'data' listener makes Node un-consume the stream handle. Clients send stdin only after reading our head,
+// so no stdin byte can have reached the parser before we take over.
+import type { Socket } from 'node:net'
+import { PassThrough, type Duplex, type Readable, type Writable } from 'node:stream'
+import { FrameWriter, STDERR, frame, outputWriters } from './stdcopy'
+import { rawHead, type Exchange } from './exchange'
+import { errorStatus } from './error-response'
+
+export const RAW_STREAM = 'application/vnd.docker.raw-stream'
+export const MULTIPLEXED_STREAM = 'application/vnd.docker.multiplexed-stream'
+
+export interface HijackOptions {
+  /** Raw bytes both ways (tty), or stdcopy frames for output. */
+  tty: boolean
+  /** Label multiplexed output as such (Docker API >= 1.42, libpod >= 4.7.0); older clients expect raw-stream. */
+  multiplexedLabel: boolean
+  /** Extra headers for the hijack head (API version and such). */
+  headers: Record<string, string>
+  log: (line: string) => void
+}
+
+// Detaches Node's HTTP machinery from a request's socket (normal request path only).
+function detachFromHttp (x: Exchange): void {
+  const sock = x.socket as Socket
+  x.response?.detachSocket(sock)
+  for (const ev of ['data', 'end', 'drain', 'timeout', 'error']) sock.removeAllListeners(ev)
+}
+
+export class Hijack {
+  readonly socket: Duplex
+  /** The client's stdin: raw bytes after the request; ends when the client half-closes. */
+  readonly stdin: Readable
+  readonly stdout: Writable
+  readonly stderr: Writable
+  /** Aborted when the client goes away before we are done (detaches an attach, never kills the process). */
+  readonly signal: AbortSignal
+  readonly #o: HijackOptions
+  readonly #x: Exchange
+  #headSent = false
+  #closed = false
+
+  constructor (x: Exchange, o: HijackOptions) {
+    this.#x = x
+    this.#o = o
+    if (!x.isUpgrade) detachFromHttp(x)
+    x.state = 'hijacked'
+    const sock = x.socket
+    this.socket = sock
+    const ac = new AbortController()
+    this.signal = ac.signal
+    sock.on('error', () => { /* reported as 'close' */ })
+    sock.once('close', () => { this.#closed = true; ac.abort() })
+    ;(sock as Socket).setTimeout?.(0)
+    ;(sock as Socket).setNoDelay?.(true)
+    const stdin = new PassThrough()
+    const rest = x.takeRest()
+    if (rest.length > 0) stdin.write(rest)
+    sock.pipe(stdin)
+    sock.resume()
+    this.stdin = stdin
+    const w = outputWriters(sock, { tty: o.tty })
+    this.stdout = w.stdout
+    this.stderr = w.stderr
+  }
+
+  get headSent (): boolean { return this.#headSent }
+
+  // Writes `101 UPGRADED` when the client asked to upgrade, else `200 OK`; idempotent. Call before any output.
+  sendHead (): void {
+    if (this.#headSent || this.#closed) return
+    this.#headSent = true
+    const contentType = !this.#o.tty && this.#o.multiplexedLabel ? MULTIPLEXED_STREAM : RAW_STREAM
+    const proto = this.#x.req.headers.upgrade
+    const head = proto !== undefined
+      ? rawHead(101, { 'Content-Type': contentType, Connection: 'Upgrade', Upgrade: proto, ...this.#o.headers }, 'UPGRADED')
+      : rawHead(200, { 'Content-Type': contentType, ...this.#o.headers }, 'OK')
+    this.socket.write(head)
+  }
+
+  // Reports `err`: before the head as a plain HTTP error (status from the error table), after it inside the stream
+  // ("Error: ...\n" in a stderr frame, or raw with a tty) as podman and dockerd do. Then closes the connection.
+  fail (err: unknown): void {
+    const { status, message, isBug } = errorStatus(err)
+    if (isBug) this.#o.log(`API ${this.#x.method} ${this.#x.url}: internal error after hijack: ${err instanceof Error ? err.stack ?? err.message : String(err)}`)
+    if (this.#closed) return
+    if (!this.#headSent) {
+      this.#headSent = true
+      const body = JSON.stringify({ message }) + '\n'
+      this.socket.write(rawHead(status, { ...this.#o.headers, 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body), Connection: 'close' }) + body)
+      this.socket.end()
+      return
+    }
+    const text = Buffer.from(`Error: ${message}${this.#o.tty ? '\r\n' : '\n'}`)
+    this.socket.write(this.#o.tty ? text : frame(STDERR, text))
+    this.socket.end()
+  }
+
+  // Flushes the output writers, then ends our side of the connection.
+  async end (): Promise<void> {
+    const ws = this.stdout === this.stderr ? [this.stdout] : [this.stdout, this.stderr]
+    await Promise.all(ws.map((w) => new Promise<void>((resolve) => {
+      if (w.writableFinished) { resolve(); return }
+      w.once('finish', resolve)
+      w.once('error', () => resolve())
+      w.end()
+    })))
+    if (!this.#closed) { this.sendHead(); this.socket.end() }
+  }
+
+  /** Discards client input (sessions without stdin) so that a close is still noticed. */
+  ignoreInput (): void { this.stdin.resume() }
+}
+
+export { FrameWriter }

@@ -1,0 +1,120 @@
+// Docker's /images routes: list, inspect, tag, delete, import (POST /images/create?fromSrc=-) and load. conex has
+// no registry client: a pull (fromImage) succeeds only when the image is already here, as `docker run` asks for
+// one whenever create said "No such image".
+import type { LocalEngine } from '../../engine/engine'
+import { EngineError, invalid } from '../../errors'
+import { route, type Call } from '../route'
+import { q } from '../query'
+import { imageInspect, imageSummary, imageId } from '../docker-shapes'
+
+const DOCKER_HUB = /^(?:(?:docker\.io|index\.docker\.io|registry-1\.docker\.io)\/)?(?:library\/)?/
+
+// Resolves what a client calls an image to a reference the engine knows: Docker and podman clients normalise
+// `busybox` to `docker.io/library/busybox:latest`, which is conex's built-in `busybox` when nothing else has that
+// name. Throws the engine's NO_SUCH_IMAGE (404) when neither form exists.
+export async function resolveImageRef (engine: LocalEngine, ref: string): Promise<string> {
+  try {
+    await engine.getImage(ref)
+    return ref
+  } catch (err) {
+    const short = ref.replace(DOCKER_HUB, '')
+    if (!(err instanceof EngineError) || err.code !== 'NO_SUCH_IMAGE' || short === ref || short === '') throw err
+    try { await engine.getImage(short) } catch { throw err }
+    return short
+  }
+}
+
+// Progress lines (JSON per line) as dockerd streams them for pull, import and load.
+function progress (c: Call, lines: Array<Record<string, unknown>>): void {
+  c.x.send(200, lines.map((l) => JSON.stringify(l) + '\n').join(''), 'application/json')
+}
+
+const nameParam = { name: 'image' } as const
+
+export const imageRoutes = [
+  route({
+    method: 'GET',
+    path: '/images/json',
+    query: { all: q.bool(), digests: q.bool(), 'shared-size': q.bool(), manifests: q.bool(), filters: q.filters('reference', 'dangling', 'label', 'before', 'since', 'until') },
+    handler: async (c) => {
+      const images = await c.engine.listImages()
+      const containers = c.engine.ctx.containers.list()
+      const refs = c.query.filters?.get('reference')
+      const dangling = c.query.filters?.get('dangling')
+      const out = images
+        .filter((i) => refs === undefined || refs.some((r) => i.names.some((n) => n === r || n.endsWith(`/${r}`) || n.endsWith(`/${r}:latest`) || n.split(':')[0].endsWith(`/${r}`))))
+        .filter((i) => dangling === undefined || dangling.includes(String(i.names.length === 0)))
+        .map((i) => imageSummary(i, containers.filter((ct) => ct.imageId === i.id).length))
+      c.x.json(200, out)
+    },
+  }),
+  route({
+    method: 'GET',
+    path: '/images/{name*}/json',
+    params: nameParam,
+    handler: async (c) => {
+      const i = await c.engine.getImage(await resolveImageRef(c.engine, c.params.name))
+      c.x.json(200, imageInspect(i))
+    },
+  }),
+  route({
+    method: 'POST',
+    path: '/images/{name*}/tag',
+    params: nameParam,
+    query: { repo: q.str({ maxLength: 255, required: true }), tag: q.str({ pattern: /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/ }) },
+    handler: async (c) => {
+      const ref = await resolveImageRef(c.engine, c.params.name)
+      await c.engine.tagImage(ref, `${c.query.repo as string}:${c.query.tag ?? 'latest'}`)
+      c.x.send(201)
+    },
+  }),
+  route({
+    method: 'DELETE',
+    path: '/images/{name*}',
+    params: nameParam,
+    query: { force: q.bool(), noprune: q.bool() },
+    handler: async (c) => {
+      const ref = await resolveImageRef(c.engine, c.params.name)
+      const lines = await c.engine.removeImage(ref, c.query.force === true)
+      c.x.json(200, lines.map((l) => l.startsWith('Deleted: ') ? { Deleted: imageId(l.slice(9)) } : { Untagged: l.replace(/^Untagged: /, '') }))
+    },
+  }),
+  route({
+    method: 'POST',
+    path: '/images/create',
+    query: {
+      fromImage: q.str({ maxLength: 512 }), fromSrc: q.str({ maxLength: 4096 }), repo: q.str({ maxLength: 255 }), tag: q.str({ maxLength: 128 }),
+      message: q.str({ maxLength: 4096 }), platform: q.str({ maxLength: 64 }),
+    },
+    rawBody: true,
+    handler: async (c) => {
+      if (c.query.fromSrc !== undefined) {
+        if (c.query.fromSrc !== '-') throw new EngineError('NOT_IMPLEMENTED', 'importing from a URL is not supported; send the archive as the request body (fromSrc=-)')
+        const changes = new URLSearchParams(c.x.url.slice(c.x.url.indexOf('?') + 1)).getAll('changes')
+        const name = c.query.repo !== undefined && c.query.repo !== '' ? `${c.query.repo}${c.query.tag !== undefined && c.query.tag !== '' ? ':' + c.query.tag : ''}` : undefined
+        const img = await c.engine.importImage(c.x.bodyStream(), { tag: name, changes, message: c.query.message })
+        progress(c, [{ status: imageId(img.id) }])
+        return
+      }
+      if (c.query.fromImage === undefined || c.query.fromImage === '') throw invalid('either fromImage or fromSrc is required')
+      const ref = `${c.query.fromImage}${c.query.tag !== undefined && c.query.tag !== '' && !c.query.fromImage.includes('@') ? ':' + c.query.tag : ''}`
+      let local: string
+      try { local = await resolveImageRef(c.engine, ref) } catch (err) {
+        if (err instanceof EngineError && err.code === 'NO_SUCH_IMAGE') throw new EngineError('NOT_IMPLEMENTED', `pulling ${ref}: conex cannot pull from registries; import or load the image instead`)
+        throw err
+      }
+      const i = await c.engine.getImage(local)
+      progress(c, [{ status: `Pulling from ${c.query.fromImage}`, id: c.query.tag ?? 'latest' }, { status: `Digest: ${imageId(i.id)}` }, { status: `Status: Image is up to date for ${ref}` }])
+    },
+  }),
+  route({
+    method: 'POST',
+    path: '/images/load',
+    query: { quiet: q.bool() },
+    rawBody: true,
+    handler: async (c) => {
+      const names = await c.engine.loadImages(c.x.bodyStream())
+      progress(c, names.map((n) => ({ stream: `Loaded image: ${n}\n` })))
+    },
+  }),
+]

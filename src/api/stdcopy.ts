@@ -1,0 +1,54 @@
+// Output writers for hijacked and streamed responses. Without a tty, Docker multiplexes stdout and stderr into one
+// byte stream of frames `[stream, 0, 0, 0, BE32 length] + payload` (moby's stdcopy; 1 stdout, 2 stderr); with a tty
+// the bytes go through raw. Each write() of a FrameWriter is exactly one frame: the engine writes once per conmon
+// packet, so a client sees the process's chunks as the process wrote them.
+import { Writable } from 'node:stream'
+
+export const STDOUT = 1
+export const STDERR = 2
+
+// Builds one frame: header and payload in a single buffer (one socket write, no cork/uncork dance).
+export function frame (stream: number, payload: Buffer): Buffer {
+  const out = Buffer.allocUnsafe(8 + payload.length)
+  out[0] = stream
+  out[1] = 0
+  out[2] = 0
+  out[3] = 0
+  out.writeUInt32BE(payload.length, 4)
+  payload.copy(out, 8)
+  return out
+}
+
+// A Writable that forwards to `target`, framed for `stream` (1, 2) or raw (0). Backpressure: the write callback waits
+// for the target's 'drain' only when the target's buffer is full, so the common case stays synchronous.
+export class FrameWriter extends Writable {
+  readonly #target: Writable
+  readonly #stream: number
+
+  constructor (target: Writable, stream: number) {
+    super({ decodeStrings: true })
+    this.#target = target
+    this.#stream = stream
+  }
+
+  override _write (chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
+    // An empty chunk would be an empty frame, which some clients read as end of stream; skip it.
+    if (chunk.length === 0 || this.#target.destroyed || this.#target.writableEnded) { cb(); return }
+    const ok = this.#target.write(this.#stream === 0 ? chunk : frame(this.#stream, chunk))
+    if (ok) cb()
+    else {
+      const done = (): void => { this.#target.removeListener('close', done); this.#target.removeListener('drain', done); cb() }
+      this.#target.once('drain', done)
+      this.#target.once('close', done)
+    }
+  }
+}
+
+// Writers for an attached process: framed stdout/stderr without a tty; with a tty both are the raw stream.
+export function outputWriters (target: Writable, o: { tty: boolean }): { stdout: Writable, stderr: Writable } {
+  if (o.tty) {
+    const raw = new FrameWriter(target, 0)
+    return { stdout: raw, stderr: raw }
+  }
+  return { stdout: new FrameWriter(target, STDOUT), stderr: new FrameWriter(target, STDERR) }
+}
