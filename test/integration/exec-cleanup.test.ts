@@ -8,8 +8,9 @@ import { CONEX_BIN, conmonsFor, mountsUnder, type Store, type RunResult } from '
 
 describe('exec cleanup', { skip: SKIP }, () => {
   let store: Store
+  let c1: string
 
-  before(async () => { ({ store } = await startFixture('exec-cleanup')) })
+  before(async () => { ({ store, c1 } = await startFixture('exec-cleanup')) })
   after(async () => { await store?.cleanup() })
 
   // Starts a container `name`; returns its id.
@@ -70,17 +71,41 @@ describe('exec cleanup', { skip: SKIP }, () => {
     assert.deepEqual(mountsUnder(store.runroot).filter((m) => m.includes(id)), [])
   })
 
-  test('a killed CLI does not leave its session behind: it is reaped with its exit code', async () => {
+  test('a CLI killed while attached does not leave its session behind: it is reaped with its exit code', async () => {
     // The session waits for a file we create after the kill, so it is surely running when its client dies.
-    const child = spawn(CONEX_BIN, [...store.flags, 'exec', 'c1', 'sh', '-c', 'while [ ! -e /tmp/go ]; do sleep 0.1; done; exit 9'], { stdio: 'ignore' })
+    const child = spawn(CONEX_BIN, [...store.flags, 'exec', 'c1', 'sh', '-c', 'while [ ! -e /tmp/go1 ]; do sleep 0.1; done; exit 9'], { stdio: 'ignore' })
     const closed = new Promise((resolve) => child.on('close', resolve))
     const [id] = await sessions('c1', 1)
+    await waitFor('the session\'s pid to be recorded', async () => (await execInspect(store, id)).Pid > 0 ? true : undefined)
     child.kill('SIGKILL')
     await closed
-    assert.equal((await store.conex(['exec', 'c1', 'touch', '/tmp/go'])).code, 0)
+    assert.equal((await store.conex(['exec', 'c1', 'touch', '/tmp/go1'])).code, 0)
     const s = await waitFor('the orphaned session to be recorded', async () => { const x = await execInspect(store, id); return x.Running ? undefined : x }, 30_000, 250)
     assert.equal(s.ExitCode, 9)
     await waitFor('its bundle and conmon to go', () => bundles(store).includes(id) || conmonsFor(id).length > 0 ? undefined : true, 30_000, 250)
+  })
+
+  test('CLIs killed at each step of the start leave no session running, no bundle and no conmon', async () => {
+    // CONEX_TRACE=1 names each step on stderr; the CLI is killed as it reports one: claimed and spawning conmon,
+    // conmon released, attached (before the process runs), pid received (before it is recorded), exit recorded
+    // (before the bundle is removed). Wherever the kill lands, the session must end up recorded and cleaned.
+    const steps = ['exec: spawn conmon', 'exec: conmon released', 'exec: attached', 'exec: pid received', 'exec: exit recorded']
+    for (const step of steps) {
+      const script = step === 'exec: exit recorded' ? 'exit 3' : 'while [ ! -e /tmp/go2 ]; do sleep 0.1; done; exit 3'
+      const child = spawn(CONEX_BIN, [...store.flags, 'exec', 'c1', 'sh', '-c', script], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, CONEX_TRACE: '1' } })
+      const closed = new Promise((resolve) => child.on('close', resolve))
+      let seen = ''
+      child.stderr?.on('data', (d: Buffer) => { seen += d.toString(); if (seen.includes(step)) child.kill('SIGKILL') })
+      const killer = setTimeout(() => child.kill('SIGKILL'), 30_000)
+      await closed
+      clearTimeout(killer)
+      assert.ok(seen.includes(step), `the CLI never reported "${step}": ${seen}`)
+    }
+    assert.equal((await store.conex(['exec', 'c1', 'touch', '/tmp/go2'])).code, 0)
+    await waitFor('every session to end and its bundle and conmon to go', async () => {
+      for (const id of await execIds(store, 'c1')) if ((await execInspect(store, id)).Running) return undefined
+      return bundles(store).length === 0 && conmonsFor(c1).length === 1 ? true : undefined
+    }, 60_000, 500)
   })
 
   test('nothing left behind', async () => { await assertNothingLeft(store) })

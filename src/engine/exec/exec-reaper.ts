@@ -6,8 +6,37 @@ import type { EngineContext } from '../context'
 import { emit } from '../context'
 import type { ContainerRecord, ExecSessionRecord } from '../types'
 import { writeTx } from '../../store/db'
-import { readExecExit, cleanupExecBundle } from '../../oci/conmon/exec-session'
-import { isSameProcess } from '../../util/proc'
+import { readExecExit, readExecPid, cleanupExecBundle } from '../../oci/conmon/exec-session'
+import { isSameProcess, processStartTime } from '../../util/proc'
+
+// How long conmon may take, once its starter is gone, to run the process or give up (its own setup takes far less).
+const ABANDONED_START_GRACE_MS = 10_000
+
+// While pid is 0 (a start in progress), pidStart holds the claim `exec-start:<starter pid>:<its start time>`, so that
+// a starter killed before recording the pid (conex exec interrupted, a client gone) leaves no session shown running
+// forever: the reaper sees the starter gone and adopts the process conmon started, or records the start as failed.
+export function execStartClaim (): string {
+  return `exec-start:${process.pid}:${processStartTime(process.pid) ?? ''}`
+}
+
+// False only when the claim names a starter that is gone (rows without a claim keep the old answer: still starting).
+function isStarterAlive (s: ExecSessionRecord): boolean {
+  const m = /^exec-start:(\d+):(\d*)$/.exec(s.pidStart)
+  return m === null || isSameProcess(Number(m[1]), m[2])
+}
+
+// The starter died: if the runtime ran the process (conmon wrote its pid), record it as the session's; true if so.
+function adoptExecProcess (ctx: EngineContext, s: ExecSessionRecord, bundle: string): boolean {
+  const pid = readExecPid(bundle, s.containerId)
+  const pidStart = pid === undefined ? undefined : processStartTime(pid)
+  if (pid === undefined || pidStart === undefined) return false
+  return writeTx(ctx.db, () => {
+    const cur = ctx.execs.get(s.id)
+    if (cur?.state !== 'running' || cur.pid !== 0 || cur.pidStart !== s.pidStart) return false
+    ctx.execs.update(s.id, { pid, pidStart })
+    return true
+  })
+}
 
 // Marks a session stopped with `exitCode` unless someone already did; returns true when this call recorded it.
 // The exit, its event and the pruning it allows are one transaction (one fsync), not three.
@@ -38,8 +67,13 @@ export function reapExecSession (ctx: EngineContext, s: ExecSessionRecord, conta
   let code = readExecExit(bundle, s.containerId)
   if (code === undefined) {
     const alive = s.pid > 0 && isSameProcess(s.pid, s.pidStart)
-    // pid 0: the session is between "claimed" and "pid known"; leave it to its starter unless the container is gone.
-    if (alive || (s.pid === 0 && containerRunning)) return undefined
+    if (alive) return undefined
+    // pid 0: the session is between "claimed" and "pid known"; leave it to its starter unless the container is gone
+    // or the starter died (then adopt what conmon started, or, after a grace, record the start as failed).
+    if (s.pid === 0 && containerRunning) {
+      if (isStarterAlive(s) || Date.now() - s.startedAt < ABANDONED_START_GRACE_MS) return undefined
+      if (adoptExecProcess(ctx, s, bundle)) return undefined
+    }
     if (existsSync(bundle) && containerRunning) {
       // The process ended but conmon has not written the file yet; a later sync will see it.
       if (Date.now() - s.startedAt < 10_000) return undefined
@@ -61,5 +95,7 @@ export async function reapExecSessions (ctx: EngineContext, c: ContainerRecord):
     if (s.state === 'running') reapExecSession(ctx, s, running)
     // A session created but never started does not survive its container's run.
     else if (s.state === 'created' && !running) writeTx(ctx.db, () => ctx.execs.remove(s.id))
+    // The exit is recorded before the bundle goes: a client killed in between left the rest of it behind.
+    else if (s.state === 'stopped' && existsSync(ctx.layout.execBundle(s.id))) cleanupExecBundle(ctx.layout.execBundle(s.id))
   }
 }

@@ -17,7 +17,7 @@ import { writeResize } from '../../oci/conmon/ctl-fifo'
 import { syncContainer } from '../container/state-sync'
 import { exitCommand } from '../container/start'
 import { checkEnv } from '../container/create'
-import { recordExecExit, pruneExecSessions } from './exec-reaper'
+import { recordExecExit, pruneExecSessions, execStartClaim } from './exec-reaper'
 import { openRecorder } from './recorder'
 import { trace } from '../../util/trace'
 
@@ -101,7 +101,7 @@ export async function startExecSession (ctx: EngineContext, s: ExecSessionRecord
   const claimed = writeTx(ctx.db, () => {
     const cur = ctx.execs.get(s.id)
     if (cur?.state !== 'created') return false
-    ctx.execs.update(s.id, { state: 'running', startedAt: Date.now() })
+    ctx.execs.update(s.id, { state: 'running', startedAt: Date.now(), pidStart: execStartClaim() })
     return true
   })
   if (!claimed) throw new EngineError('EXEC_STATE', `exec session ${s.id} has already been started`)

@@ -3,7 +3,7 @@
 //   connect the attach socket → start byte #2 → sync pipe {"data":pid} (or an error) → stream → attach EOF →
 //   exit file (written by conmon after it closed its clients) → bundle removal.
 // It never touches the store: the engine records what it returns.
-import { mkdirSync, writeFileSync, rmSync } from 'node:fs'
+import { mkdirSync, readFileSync, writeFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import type { SeqpacketSocket } from 'node-unix-socket'
 import { spawnConmon, type ConmonProcess } from './spawn'
@@ -128,6 +128,14 @@ export async function waitConmonExit (e: ConmonExec, containerId: string, o: { t
 // Reads a finished session's exit code from its bundle without waiting (crash recovery).
 export function readExecExit (bundle: string, containerId: string): number | undefined {
   return readExitFile(execPaths(bundle, containerId).exitFile)
+}
+
+// The pid the runtime wrote for the session's process (`exec_pid`), if it got that far.
+export function readExecPid (bundle: string, containerId: string): number | undefined {
+  let text: string
+  try { text = readFileSync(execPaths(bundle, containerId).pidFile, 'utf8') } catch { return undefined }
+  const pid = Number(text.trim())
+  return Number.isInteger(pid) && pid > 0 ? pid : undefined
 }
 
 // Removes the session's bundle: process.json, attach socket, FIFOs, exit and pid files.
