@@ -46,24 +46,27 @@ export class DetachMatcher {
   constructor (keys: Buffer) { this.#keys = keys }
 
   scan (chunk: Buffer): DetachScan {
-    if (this.#keys.length === 0) return { forward: chunk, detached: false }
+    const keys = this.#keys
+    if (keys.length === 0) return { forward: chunk, detached: false }
+    const startHeld = this.#held
     const out: number[] = []
     for (let i = 0; i < chunk.length; i++) {
       const b = chunk[i]
-      if (b === this.#keys[this.#held]) {
+      if (b === keys[this.#held]) {
         this.#held++
-        if (this.#held === this.#keys.length) return { forward: Buffer.from(out), detached: true }
+        if (this.#held === keys.length) return { forward: Buffer.from(out), detached: true }
         continue
       }
-      // Mismatch: release what was held, then retry this byte as a fresh start.
-      for (let j = 0; j < this.#held; j++) out.push(this.#keys[j])
-      this.#held = 0
-      if (b === this.#keys[0]) {
-        this.#held = 1
-        if (this.#keys.length === 1) return { forward: Buffer.from(out), detached: true }
-      } else out.push(b)
+      // Mismatch: of the held bytes plus this one, the longest tail that still starts the sequence stays held (keys
+      // may repeat a byte: `a,a,b` typed as "aaab"); the bytes before it go on to the process, in order.
+      const seen = [...keys.subarray(0, this.#held), b]
+      let keep = this.#held
+      while (keep > 0 && !seen.slice(seen.length - keep).every((x, j) => x === keys[j])) keep--
+      for (let j = 0; j < seen.length - keep; j++) out.push(seen[j])
+      this.#held = keep
     }
-    return { forward: out.length === chunk.length ? chunk : Buffer.from(out), detached: false }
+    // The chunk itself only when nothing held from an earlier chunk was released into it (same length, other order).
+    return { forward: startHeld === 0 && out.length === chunk.length ? chunk : Buffer.from(out), detached: false }
   }
 
   // The bytes held back at the end of input (stdin EOF): forward them.
