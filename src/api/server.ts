@@ -5,6 +5,7 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { createServer as createHttpsServer } from 'node:https'
 import type { Duplex } from 'node:stream'
+import type { Socket } from 'node:net'
 import type { LocalEngine } from '../engine/engine'
 import { invalid } from '../errors'
 import { Exchange } from './exchange'
@@ -12,6 +13,8 @@ import { Router, splitVersion, MAX_API_VERSION, LIBPOD_API_VERSION } from './rou
 import { parseQuery } from './query'
 import { parseJson, validateValue } from './schema'
 import { sendError } from './error-response'
+import { handleExecAttach, isExecAttachRequest } from './ws/exec-attach'
+import { describePeer } from '../util/peercred'
 import type { AnyRoute, ParamKind } from './route'
 import { systemRoutes } from './routes/system'
 import { containerRoutes } from './routes/containers'
@@ -19,6 +22,7 @@ import { execRoutes } from './routes/exec'
 import { imageRoutes } from './routes/images'
 import { eventRoutes } from './routes/events'
 import { libpodRoutes } from './routes/libpod'
+import { handleExecAttach, isExecAttachRequest } from './ws/exec-attach'
 
 export interface ApiServerOptions {
   log: (line: string) => void
@@ -94,6 +98,21 @@ export function createApiHandler (engine: LocalEngine, o: ApiServerOptions): Api
     onUpgrade: (req, socket, head) => {
       if (debug) o.log(`API (upgrade) ${req.method ?? ''} ${req.url ?? ''} ${JSON.stringify(req.headers)}`)
       socket.on('error', () => { /* the client went away; the handler sees 'close' */ })
+      if (isExecAttachRequest(req)) {
+        // Exec over WebSocket (api/ws): Kubernetes' channel protocol instead of Docker's hijack.
+        o.onActivity?.(1)
+        void handleExecAttach(req, socket, head, { engine, requester: 'api', log: o.log, allowRecord: true, stopOnDisconnect: false })
+          .catch((err: unknown) => o.log(`API websocket exec: ${(err as Error).message}`))
+          .finally(() => o.onActivity?.(-1))
+        return
+      }
+      // Exec over WebSocket (issue #7, docs/web.md): GET /conex/v1/exec/{id}/attach, Kubernetes' channel protocol.
+      if (isExecAttachRequest(req)) {
+        o.onActivity?.(1)
+        void handleExecAttach(req, socket, head, { engine, requester: describePeer(req.socket as Socket), log: o.log, allowRecord: true, stopOnDisconnect: false })
+          .finally(() => o.onActivity?.(-1))
+        return
+      }
       void dispatch(new Exchange({ req, socket, head, baseHeaders: dockerHeaders }))
     },
   }

@@ -19,7 +19,7 @@ export interface ServiceOptions {
   group?: string
   tls: { ca?: string, cert?: string, key?: string }
   insecureTcp: boolean
-  /** The web console (another part of conex); ignored here. */
+  /** Also serve the web console (src/web/) on this address ('' = its default); undefined: no console. */
   web?: string
   log: (line: string) => void
   /** Log every request (also CONEX_API_DEBUG=1). */
@@ -127,6 +127,22 @@ export async function runService (o: ServiceOptions): Promise<number> {
     } catch (err) { o.log(`Error: setting up ${ep.path}: ${(err as Error).message}`); server.close(); return EXIT_ERROR }
   }
   o.log(`conex API service listening on ${o.uri}${o.idleSeconds > 0 ? ` (exits after ${o.idleSeconds}s idle)` : ''}`)
+  // The web console (issue #7, docs/web.md): its own TCP server. While it is up it counts as one activity, so the
+  // service does not exit when idle: the people using it send no API requests.
+  let web: import('../web/web-console').WebConsole | undefined
+  if (o.web !== undefined) {
+    try {
+      const { startWebConsole } = await import('../web/web-console')
+      web = await startWebConsole({ engine: o.engine, addr: o.web, runroot: o.engine.ctx.cfg.runroot, log: o.log })
+    } catch (err) {
+      o.log(`Error: web console: ${(err as Error).message}`)
+      await closeServer(server)
+      if (ep.kind === 'unix') { try { unlinkSync(ep.path) } catch { /* already gone */ } }
+      return EXIT_ERROR
+    }
+    inFlight++
+    o.log(`conex web console: ${web.url}`)
+  }
   armIdle()
   // engine.sweep() at start and every SWEEP_MS (reliability, issue #6): sessions that ended while no one watched (a
   // killed CLI, this service restarted after a SIGKILL) get their exit codes recorded within seconds, not at the
@@ -147,6 +163,7 @@ export async function runService (o: ServiceOptions): Promise<number> {
   process.removeListener('SIGINT', onSignal)
   clearInterval(sweep)
   if (idleTimer !== undefined) clearTimeout(idleTimer)
+  await web?.close()
   await closeServer(server)
   if (ep.kind === 'unix') { try { unlinkSync(ep.path) } catch { /* already gone */ } }
   return code

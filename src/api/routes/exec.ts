@@ -6,7 +6,9 @@
 //   POST /exec/{id}/remove       libpod only
 // Start keeps the connection open until the engine has recorded the exit code, so a client that inspects right
 // after EOF always finds it (podman #6893).
+import type { Socket } from 'node:net'
 import type { ExecCreateOptions, ExecSessionRecord } from '../../engine/types'
+import { describePeer } from '../../util/peercred'
 import { EngineError, invalid } from '../../errors'
 import { route } from '../route'
 import { q } from '../query'
@@ -74,27 +76,34 @@ function libpodExecInspect (se: ExecSessionRecord): Record<string, unknown> {
   return { ...execInspect(se), ExitCode: se.exitCode ?? 0, DetachKeys: se.config.detachKeys }
 }
 
+// Who asked, for the audit trail: the unix socket peer's uid and pid (SO_PEERCRED), or "unknown" (TCP).
+const requesterOf = (c: { x: { req: { socket: unknown } } }): string => describePeer(c.x.req.socket as Socket)
+
 export const execRoutes = [
   route({
     method: 'POST',
     path: '/containers/{id}/exec',
     body: ExecCreateSchema,
     handler: async (c) => {
-      const se = await c.engine.createExec(c.params.id, toExecOptions(c.body))
+      const se = await c.engine.createExec(c.params.id, { ...toExecOptions(c.body), requester: requesterOf(c) })
       c.x.json(201, { Id: se.id })
     },
   }),
   route({
     method: 'POST',
     path: '/exec/{id}/start',
+    // conex's own: ?record=/abs/path.cast records the attached session as asciicast v2 (docs/web.md).
+    query: { record: q.str({ maxLength: 4096, pattern: /^\// }) },
     body: ExecStartSchema,
     handler: async (c) => {
       const b = c.body ?? {}
+      const recordPath = c.query.record
+      if (recordPath !== undefined && b.Detach === true) throw invalid('record needs an attached session: it cannot be used with Detach')
       const se = await c.engine.getExec(c.params.id)
       const tty = b.Tty ?? se.config.tty
       const consoleSize = tty ? sizeOf(b.ConsoleSize) ?? sizeOf(b.h !== undefined && b.w !== undefined ? [b.h, b.w] : undefined) : undefined
       if (b.Detach === true) {
-        await c.engine.startExec(se.id, { detach: true, consoleSize })
+        await c.engine.startExec(se.id, { detach: true, consoleSize, requester: requesterOf(c) })
         c.x.send(200)
         return
       }
@@ -109,7 +118,7 @@ export const execRoutes = [
       if (!se.config.attachStdin) h.ignoreInput()
       h.sendHead()
       try {
-        await c.engine.startExec(se.id, { streams: { stdin: h.stdin, stdout: h.stdout, stderr: h.stderr }, consoleSize, signal: h.signal })
+        await c.engine.startExec(se.id, { streams: { stdin: h.stdin, stdout: h.stdout, stderr: h.stderr }, consoleSize, signal: h.signal, recordPath, requester: requesterOf(c) })
         await h.end()
       } catch (err) {
         h.fail(err)

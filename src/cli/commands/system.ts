@@ -142,6 +142,7 @@ export const service: Command = {
   name: 'service',
   usage: 'conex system service [options] [URI]',
   summary: 'Serve the Docker Engine API and podman\'s libpod API on a unix socket (or TCP with TLS)',
+  examples: ['conex system service --time 0', 'conex system service --web= unix:///run/conex/conex.sock', 'conex system service --web :8080'],
   maxArgs: 1,
   flags: [
     { name: 'time', short: 't', type: 'int', help: 'Time until the service exits when idle, in seconds (0: never)', default: 5 },
@@ -150,7 +151,8 @@ export const service: Command = {
     { name: 'tlscert', type: 'string', help: 'Server certificate (TCP)' },
     { name: 'tlskey', type: 'string', help: 'Server key (TCP)' },
     { name: 'insecure-tcp', type: 'bool', help: 'Serve plain TCP without TLS (dangerous: anyone who can connect is root)' },
-    { name: 'web', type: 'string', help: 'Also serve the web console on ADDR (default 127.0.0.1:9090 when given empty)', arg: 'ADDR' },
+    // --web takes a value (HOST:PORT, :PORT, PORT); `--web=` alone is the default address. docs/web.md.
+    { name: 'web', type: 'string', help: 'Also serve the web console (terminals in a browser) on ADDR = HOST:PORT, :PORT or PORT; --web= alone means 127.0.0.1:9090. Prints its URL with the access token (also in <runroot>/web-url); the service then does not exit when idle', arg: 'ADDR' },
   ],
   run: async (ctx, p) => {
     const { runService } = await import('../../api/service')
