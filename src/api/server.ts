@@ -22,7 +22,6 @@ import { execRoutes } from './routes/exec'
 import { imageRoutes } from './routes/images'
 import { eventRoutes } from './routes/events'
 import { libpodRoutes } from './routes/libpod'
-import { handleExecAttach, isExecAttachRequest } from './ws/exec-attach'
 
 export interface ApiServerOptions {
   log: (line: string) => void
@@ -98,18 +97,11 @@ export function createApiHandler (engine: LocalEngine, o: ApiServerOptions): Api
     onUpgrade: (req, socket, head) => {
       if (debug) o.log(`API (upgrade) ${req.method ?? ''} ${req.url ?? ''} ${JSON.stringify(req.headers)}`)
       socket.on('error', () => { /* the client went away; the handler sees 'close' */ })
-      if (isExecAttachRequest(req)) {
-        // Exec over WebSocket (api/ws): Kubernetes' channel protocol instead of Docker's hijack.
-        o.onActivity?.(1)
-        void handleExecAttach(req, socket, head, { engine, requester: 'api', log: o.log, allowRecord: true, stopOnDisconnect: false })
-          .catch((err: unknown) => o.log(`API websocket exec: ${(err as Error).message}`))
-          .finally(() => o.onActivity?.(-1))
-        return
-      }
       // Exec over WebSocket (issue #7, docs/web.md): GET /conex/v1/exec/{id}/attach, Kubernetes' channel protocol.
       if (isExecAttachRequest(req)) {
         o.onActivity?.(1)
         void handleExecAttach(req, socket, head, { engine, requester: describePeer(req.socket as Socket), log: o.log, allowRecord: true, stopOnDisconnect: false })
+          .catch((err: unknown) => o.log(`API websocket exec: ${(err as Error).message}`))
           .finally(() => o.onActivity?.(-1))
         return
       }
