@@ -69,6 +69,9 @@ export const attachRoute = route({
   },
 })
 
+// conmon's k8s-file times end in "+00:00"; Docker prints RFC 3339 with nanoseconds and "Z".
+const dockerTime = (t: string): string => t.endsWith('+00:00') ? t.slice(0, -6) + 'Z' : t
+
 export const logsRoute = route({
   method: 'GET',
   path: '/containers/{id}/logs',
@@ -89,7 +92,7 @@ export const logsRoute = route({
       since: c.query.since !== undefined ? Number(c.query.since) : undefined,
       until: c.query.until !== undefined ? Number(c.query.until) : undefined,
     }, (l) => {
-      const data = c.query.timestamps === true ? Buffer.concat([Buffer.from(l.time + ' '), l.data]) : l.data
+      const data = c.query.timestamps === true ? Buffer.concat([Buffer.from(dockerTime(l.time) + ' '), l.data]) : l.data
       out.write(tty ? data : frame(l.stream === 'stderr' ? STDERR : STDOUT, data))
     })
     out.end()

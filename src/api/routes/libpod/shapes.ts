@@ -1,5 +1,6 @@
 // Engine records → podman's libpod JSON shapes: ListContainer (`podman ps`), InspectContainerData (`podman
 // inspect`), and the SpecGenerator → ContainerCreateOptions mapping for POST /libpod/containers/create.
+import { constants } from 'node:os'
 import type { ContainerCreateOptions, ContainerRecord } from '../../../engine/types'
 import { invalid, EngineError } from '../../../errors'
 import { s, type Infer } from '../../schema'
@@ -66,7 +67,7 @@ export function inspectContainer (c: ContainerRecord, x: { execIds: string[], ru
       Hostname: c.config.hostname, Domainname: '', User: c.config.user, AttachStdin: false, AttachStdout: false, AttachStderr: false,
       Tty: c.config.tty, OpenStdin: c.config.stdin, StdinOnce: false, Env: c.config.env, Cmd: c.config.command, Image: c.imageName,
       Volumes: null, WorkingDir: c.config.workdir, Entrypoint: c.config.entrypoint.join(' '), OnBuild: null, Labels: c.config.labels,
-      Annotations: {}, StopSignal: c.config.stopSignal, StopTimeout: c.config.stopTimeout, Umask: c.config.umask, CreateCommand: null,
+      Annotations: {}, StopSignal: (constants.signals as Record<string, number>)[c.config.stopSignal] ?? 15, StopTimeout: c.config.stopTimeout, Umask: c.config.umask, CreateCommand: null,
     },
     HostConfig: {
       Binds: c.config.mounts.map((m) => `${m.source}:${m.destination}${m.readonly ? ':ro' : ''}`), AutoRemove: c.config.autoRemove,
@@ -86,7 +87,7 @@ const Rlimit = s.obj('POSIXRlimit', { type: s.str({ maxLength: 64 }), hard: s.in
 export const SpecGeneratorSchema = s.obj('SpecGenerator', {
   name: s.str({ maxLength: 253 }),
   image: s.str({ maxLength: 512 }),
-  rawImageName: s.str({ maxLength: 512 }),
+  raw_image_name: s.str({ maxLength: 512 }),
   command: s.arr(s.str({ maxLength: 131072 })),
   entrypoint: s.arr(s.str({ maxLength: 131072 })),
   env: s.map(s.str({ maxLength: 131072 })),
@@ -116,7 +117,7 @@ const SIGNALS = ['', 'SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGILL', 'SIGTRAP', 'SIGABR
 // SpecGenerator → engine options, once.
 export function specToCreateOptions (b: Infer<typeof SpecGeneratorSchema> | undefined): ContainerCreateOptions {
   if (b === undefined) throw invalid('a SpecGenerator body is required')
-  const image = b.image ?? b.rawImageName
+  const image = b.image ?? b.raw_image_name
   if (image === undefined || image === '') throw invalid('no image specified')
   const nsmode = b.netns?.nsmode
   if (nsmode !== undefined && !['', 'none', 'host', 'bridge', 'default', 'private', 'slirp4netns'].includes(nsmode)) throw new EngineError('NOT_IMPLEMENTED', `network mode "${nsmode}" is not supported by conex`)
