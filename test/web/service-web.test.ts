@@ -7,8 +7,11 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
 import { request } from 'node:http'
 import { join } from 'node:path'
-import { CONEX_BIN, makeStore, type Store } from '../helpers'
+import { execFileSync } from 'node:child_process'
+import { CONEX_BIN, makeStore, runProgram, type Store } from '../helpers'
 import { closeStore, runWs, frame, text } from './lib'
+
+const DOCKER = (() => { try { return execFileSync('sh', ['-c', 'command -v docker'], { encoding: 'utf8' }).trim() } catch { return '' } })()
 
 let store: Store
 let service: ChildProcess
@@ -99,6 +102,13 @@ test('exec over WebSocket on the API socket; the audit names the socket peer', a
   assert.ok(actions.some((a) => a.startsWith('exec_create')), actions.join(', '))
   assert.ok(actions.some((a) => a.startsWith('exec_start')), actions.join(', '))
   assert.ok(actions.includes('exec_die'), actions.join(', '))
+
+  // And the docker CLI reads them so, where it is installed.
+  if (DOCKER !== '') {
+    const d = await runProgram(DOCKER, ['events', '--since', since, '--until', until, '--filter', 'type=container', '--format', '{{.Action}} {{.Actor.Attributes.exitCode}}'], { env: { ...process.env, DOCKER_HOST: `unix://${sock}` }, timeoutMs: 30_000 })
+    assert.equal(d.code, 0, d.stderr)
+    assert.match(d.out, /^exec_die 3$/m)
+  }
 })
 
 test('POST /exec/{id}/start?record=PATH records the session as asciicast v2', async () => {
