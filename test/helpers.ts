@@ -70,7 +70,8 @@ export function makeStore (name = 'test'): Store {
 
 // Processes (other than this one) whose command line mentions `needle`.
 function processesMentioning (needle: string): number[] {
-  const out = execFileSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' })
+  // maxBuffer as in conmonsFor: on a busy host ps prints more than 1 MiB, and ENOBUFS failed the cleanup.
+  const out = execFileSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 })
   return out.split('\n').filter((l) => l.includes(needle)).map((l) => Number(l.trim().split(/\s+/)[0])).filter((pid) => pid !== process.pid)
 }
 
