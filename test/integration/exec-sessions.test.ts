@@ -102,12 +102,12 @@ describe('exec sessions and flags', { skip: SKIP }, () => {
     ['1000:1000', 'uid=1000 gid=1000'],
   ]
   test('-u resolves names and ids in the image\'s /etc/passwd and /etc/group (with supplementary groups)', async () => {
-    for (const [spec, want] of users) {
-      const r = await store.conex(['exec', '-u', spec, 'c1', 'id'])
-      assert.equal(r.stderr, '', spec)
-      assert.equal(r.code, 0, spec)
-      assert.equal(r.out, want + '\n', spec)
-    }
+    const rs = await Promise.all(users.map(([spec]) => store.conex(['exec', '-u', spec, 'c1', 'id'])))
+    users.forEach(([spec, want], i) => {
+      assert.equal(rs[i].stderr, '', spec)
+      assert.equal(rs[i].code, 0, spec)
+      assert.equal(rs[i].out, want + '\n', spec)
+    })
   })
 
   test('-u sets HOME from /etc/passwd', async () => {

@@ -27,12 +27,11 @@ describe('exec with a tty', { skip: SKIP }, () => {
   })
 
   test('TERM=xterm with -t, unset without, kept when given with -e', async () => {
-    const t = await store.conex(['exec', '-t', 'c1', 'sh', '-c', 'echo "[$TERM]"'])
+    const [t, plain, given] = await Promise.all([['-t'], [], ['-t', '-e', 'TERM=vt100']].map((flags) =>
+      store.conex(['exec', ...flags, 'c1', 'sh', '-c', 'echo "[$TERM]"'])))
     assert.equal(t.out, '[xterm]\r\n')
     assert.equal(t.code, 0)
-    const plain = await store.conex(['exec', 'c1', 'sh', '-c', 'echo "[$TERM]"'])
     assert.equal(plain.out, '[]\n')
-    const given = await store.conex(['exec', '-t', '-e', 'TERM=vt100', 'c1', 'sh', '-c', 'echo "[$TERM]"'])
     assert.equal(given.out, '[vt100]\r\n')
   })
 
