@@ -5,7 +5,6 @@ import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { SKIP, startFixture, waitFor } from './exec-common'
 import { CONEX_BIN, type Store } from '../helpers'
-import { closeStore } from '../web/lib'
 
 interface EventDoc { ID: string, Type: string, Status: string, Name: string, Time: string, TimeNano: string, Attributes: Record<string, string> }
 
@@ -14,7 +13,7 @@ describe('exec audit events', { skip: SKIP }, () => {
   let c1: string
 
   before(async () => { ({ store, c1 } = await startFixture('exec-extras-audit')) })
-  after(async () => { if (store !== undefined) await closeStore(store) })
+  after(async () => { if (store !== undefined) await store.cleanup() })
 
   const events = async (args: string[]): Promise<EventDoc[]> => {
     const r = await store.conex(['events', '--stream=false', ...args])

@@ -6,13 +6,12 @@ import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { SKIP, startFixture, execInspect, execIds, waitFor } from './exec-common'
 import { CONEX_BIN, runInPty, type Store } from '../helpers'
-import { closeStore } from '../web/lib'
 
 describe('exec attach', { skip: SKIP }, () => {
   let store: Store
 
   before(async () => { ({ store } = await startFixture('exec-extras-reattach')) })
-  after(async () => { if (store !== undefined) await closeStore(store) })
+  after(async () => { if (store !== undefined) await store.cleanup() })
 
   test('detach with ctrl-p,ctrl-q, re-attach, type, exit 5: the attach exits 5', async () => {
     const first = await runInPty([CONEX_BIN, ...store.flags, 'exec', '-it', 'c1', 'sh'], {

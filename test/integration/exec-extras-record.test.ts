@@ -7,7 +7,6 @@ import { join } from 'node:path'
 import { execFileSync } from 'node:child_process'
 import { SKIP, startFixture } from './exec-common'
 import { CONEX_BIN, runInPty, type Store } from '../helpers'
-import { closeStore } from '../web/lib'
 
 const ASCIINEMA = (() => { try { return execFileSync('sh', ['-c', 'command -v asciinema'], { encoding: 'utf8' }).trim() } catch { return '' } })()
 
@@ -41,7 +40,7 @@ describe('exec --record', { skip: SKIP }, () => {
   let store: Store
 
   before(async () => { ({ store } = await startFixture('exec-extras-record')) })
-  after(async () => { if (store !== undefined) await closeStore(store) })
+  after(async () => { if (store !== undefined) await store.cleanup() })
 
   test('tty: the header has the terminal\'s size; the events are exactly what the terminal showed', async () => {
     const file = join(store.runroot, 'tty.cast')

@@ -3,8 +3,7 @@
 // what each channel carried.
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { execFileSync } from 'node:child_process'
-import { dirname, resolve } from 'node:path'
+import { resolve } from 'node:path'
 import WebSocket from 'ws'
 import { makeStore, type Store } from '../helpers'
 import { LocalEngine } from '../../src/engine/engine'
@@ -24,23 +23,7 @@ export async function startTestEngine (name: string): Promise<TestEngine> {
     selfCommand: [process.execPath, resolve(__dirname, '../../conex.js')],
     requester: 'test',
   })
-  return { store, engine, container: r.out.trim(), close: async () => { engine.close(); await closeStore(store) } }
-}
-
-// Processes whose command line mentions `needle`, conmon's exit commands included.
-function processesFor (needle: string): string[] {
-  const out = execFileSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 })
-  return out.split('\n').filter((l) => l.includes(needle) && !l.includes(' ps -eo'))
-}
-
-// Removes the store's containers, then waits (bounded) for conmon's exit commands (`conex container cleanup`), which
-// run after `rm -f` returned and would recreate the store's files under a cleanup already under way.
-export async function closeStore (store: Store): Promise<void> {
-  const base = dirname(store.root)
-  await store.conex(['rm', '-f', '--all'], { timeoutMs: 60_000 }).catch(() => undefined)
-  const deadline = Date.now() + 10_000
-  while (processesFor(base).length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100))
-  await store.cleanup()
+  return { store, engine, container: r.out.trim(), close: async () => { engine.close(); await store.cleanup() } }
 }
 
 // An HTTP server on a free loopback port whose upgrades go to handleExecAttach (as the API server's hook does).

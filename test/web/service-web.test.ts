@@ -9,7 +9,7 @@ import { request } from 'node:http'
 import { join } from 'node:path'
 import { execFileSync } from 'node:child_process'
 import { CONEX_BIN, makeStore, runProgram, type Store } from '../helpers'
-import { closeStore, runWs, frame, text } from './lib'
+import { runWs, frame, text } from './lib'
 
 const DOCKER = (() => { try { return execFileSync('sh', ['-c', 'command -v docker'], { encoding: 'utf8' }).trim() } catch { return '' } })()
 
@@ -63,7 +63,7 @@ after(async () => {
     service.kill('SIGTERM')
     await new Promise((resolve) => service.once('close', resolve))
   }
-  if (store !== undefined) await closeStore(store)
+  if (store !== undefined) await store.cleanup()
 })
 
 test('the service prints the console\'s URL, the same as in web-url, and the console answers with the token only', async () => {
