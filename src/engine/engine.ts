@@ -13,7 +13,7 @@ import { openContext, type ContextOptions, type EngineContext } from './context'
 import { EngineError } from '../errors'
 import { createContainer } from './container/create'
 import { startContainer } from './container/start'
-import { syncContainer } from './container/state-sync'
+import { syncContainer, runAlive } from './container/state-sync'
 import { stopContainer, killContainer, pauseContainer, unpauseContainer, removeContainer } from './container/stop'
 import { attachAndWait } from './container/attach'
 import { containerLogs } from './container/logs'
@@ -26,7 +26,6 @@ import { importImage, loadImages } from './image/image-import'
 import { connectAttachSocket } from '../oci/conmon/attach-socket'
 import { writeResize } from '../oci/conmon/ctl-fifo'
 import { waitExitFile } from '../oci/conmon/exit-file'
-import { isSameProcess } from '../util/proc'
 
 export const VERSION = '0.1.0'
 
@@ -102,8 +101,9 @@ export class LocalEngine implements Engine {
       if (o.signal?.aborted === true) throw new EngineError('TIMEOUT', 'wait aborted')
       // fixed for API: a container being started (pid still 0) has no process to watch yet; waitExitFile's isAlive
       // was false at once, so this loop spun on microtasks and starved the start it waited for (docker run's wait).
+      // runAlive: also conmon, which writes the exit file after the process has gone (same spin otherwise).
       if ((c.state === 'running' || c.state === 'paused') && c.pid > 0) {
-        await waitExitFile(this.ctx.layout.exitFile(c.id), { timeoutMs: 1000, signal: o.signal, isAlive: () => isSameProcess(c.pid, c.pidStart) })
+        await waitExitFile(this.ctx.layout.exitFile(c.id), { timeoutMs: 1000, signal: o.signal, isAlive: () => runAlive(c) })
       } else await new Promise((resolve) => setTimeout(resolve, 100))
       const next = this.ctx.containers.get(c.id)
       if (next === undefined) {

@@ -6,8 +6,7 @@ import type { AttachStreams, ContainerRecord, ContainerStartResult } from '../ty
 import { pumpAttach } from '../../oci/conmon/attach-socket'
 import { parseDetachKeys } from '../../oci/conmon/detach-keys'
 import { waitExitFile } from '../../oci/conmon/exit-file'
-import { isSameProcess } from '../../util/proc'
-import { finishContainer } from './state-sync'
+import { finishContainer, runAlive } from './state-sync'
 
 export async function attachAndWait (ctx: EngineContext, c: ContainerRecord, sock: SeqpacketSocket, streams: AttachStreams, o: { detachKeys?: string, signal?: AbortSignal }): Promise<ContainerStartResult> {
   const keys = parseDetachKeys(o.detachKeys ?? ctx.cfg.detachKeys)
@@ -16,7 +15,8 @@ export async function attachAndWait (ctx: EngineContext, c: ContainerRecord, soc
   const cur = ctx.containers.get(c.id)
   const code = await waitExitFile(ctx.layout.exitFile(c.id), {
     timeoutMs: 60_000,
-    isAlive: () => { const r = ctx.containers.get(c.id); return r !== undefined && r.state === 'running' && (r.pid === 0 || isSameProcess(r.pid, r.pidStart)) },
+    // fixed for API: runAlive counts conmon, which writes the exit file only after the process is gone.
+    isAlive: () => { const r = ctx.containers.get(c.id); return r !== undefined && r.state === 'running' && (r.pid === 0 || runAlive(r)) },
   })
   if (code === undefined) {
     // Another process (exit command, rm) recorded the exit first.

@@ -12,6 +12,13 @@ import { unmount } from '../../util/mount'
 import { removeCgroup } from '../../oci/cgroups'
 import { reapExecSessions } from '../exec/exec-reaper'
 
+// fixed for API: the container's process has exited but its conmon has not written the exit file yet. conmon
+// drains the output first, so under load this lasts long enough for a sync to take the run for lost (exit code -1,
+// `docker run` exiting 255); the run is only over without an exit file once conmon is gone too.
+export function runAlive (c: ContainerRecord): boolean {
+  return isSameProcess(c.pid, c.pidStart) || (c.conmonPid > 0 && isSameProcess(c.conmonPid, ''))
+}
+
 // A start claims the container (running, pid 0) before the runtime has a process: until the pid is recorded no
 // process is missing, unless the claim is older than any start can take (the starter died).
 const START_GRACE_MS = 120_000
@@ -63,7 +70,7 @@ export async function syncContainer (ctx: EngineContext, c: ContainerRecord): Pr
     const claim = c.pid === 0 ? parseStartClaim(c.pidStart) : undefined
     if (claim !== undefined && code === undefined && !isSameProcess(claim.pid, claim.startTime)) return repairDeadStart(ctx, c, claim.before)
     const starting = c.pid === 0 && (claim !== undefined || Date.now() - c.startedAt < START_GRACE_MS)
-    const gone = code === undefined && !starting && !isSameProcess(c.pid, c.pidStart) && !existsSync(ctx.layout.exitFile(c.id))
+    const gone = code === undefined && !starting && !runAlive(c) && !existsSync(ctx.layout.exitFile(c.id))
     if (code !== undefined || gone) {
       await finishContainer(ctx, c, code ?? -1)
       return ctx.containers.get(c.id) ?? { ...c, state: 'exited', exitCode: code ?? -1 }

@@ -7,8 +7,7 @@ import type { ContainerRecord, RemoveOptions } from '../types'
 import { writeTx } from '../../store/db'
 import { EngineError, invalid } from '../../errors'
 import { waitExitFile } from '../../oci/conmon/exit-file'
-import { isSameProcess } from '../../util/proc'
-import { finishContainer, releaseContainer, syncContainer } from './state-sync'
+import { finishContainer, releaseContainer, runAlive, syncContainer } from './state-sync'
 import { stopExecSession } from '../exec/exec-stop'
 
 const KILL_WAIT_MS = 5000
@@ -36,7 +35,8 @@ export function parseSignal (s: string): string {
 export const signalNumber = (name: string): number => SIGNAL_NUMBERS[name] ?? 15
 
 async function waitExit (ctx: EngineContext, c: ContainerRecord, ms: number): Promise<number | undefined> {
-  return waitExitFile(ctx.layout.exitFile(c.id), { timeoutMs: ms, isAlive: () => isSameProcess(c.pid, c.pidStart) })
+  // fixed for API: runAlive counts conmon, which writes the exit file only after the process is gone.
+  return waitExitFile(ctx.layout.exitFile(c.id), { timeoutMs: ms, isAlive: () => runAlive(c) })
 }
 
 export async function stopContainer (ctx: EngineContext, c0: ContainerRecord, timeout?: number): Promise<void> {
