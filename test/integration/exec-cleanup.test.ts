@@ -3,7 +3,7 @@
 import { test, describe, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
-import { SKIP, stopFixture, startFixture, assertNothingLeft, execIds, execInspect, waitFor, bundles } from './exec-common'
+import { SKIP, startFixture, assertNothingLeft, execIds, execInspect, waitFor, bundles } from './exec-common'
 import { CONEX_BIN, conmonsFor, mountsUnder, type Store, type RunResult } from '../helpers'
 
 describe('exec cleanup', { skip: SKIP }, () => {
@@ -11,7 +11,7 @@ describe('exec cleanup', { skip: SKIP }, () => {
   let c1: string
 
   before(async () => { ({ store, c1 } = await startFixture('exec-cleanup')) })
-  after(async () => { await stopFixture(store) })
+  after(async () => { await store?.cleanup() })
 
   // Starts a container `name`; returns its id.
   async function runContainer (name: string): Promise<string> {

@@ -66,21 +66,6 @@ export const execDir = (store: Store): string => join(store.runroot, 'exec')
 // Session bundles still on disk.
 export const bundles = (store: Store): string[] => existsSync(execDir(store)) ? readdirSync(execDir(store)) : []
 
-// Processes whose command line mentions `needle` (conmons, and the `conex container cleanup` they leave running).
-function processesMentioning (needle: string): number[] {
-  const out = execFileSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 })
-  return out.split('\n').filter((l) => l.includes(needle)).map((l) => Number(l.trim().split(/\s+/)[0]))
-}
-
-// The after hook of every suite: removes the containers, waits (bounded) until no conmon or exit command of the
-// store runs any more, so that none writes into the store while it is being deleted, then deletes it.
-export async function stopFixture (store: Store | undefined): Promise<void> {
-  if (store === undefined) return
-  await store.conex(['rm', '-f', '--all'], { timeoutMs: 60_000 }).catch(() => undefined)
-  await waitFor('the store\'s processes to exit', () => processesMentioning(store.root).length === 0 ? true : undefined, 30_000, 200).catch(() => undefined)
-  await store.cleanup()
-}
-
 // What every suite ends with: its sessions have ended and left no bundle; after `rm -f --all` no conmon, no mount.
 export async function assertNothingLeft (store: Store): Promise<void> {
   await waitFor('exec bundles to be removed', () => bundles(store).length === 0 ? true : undefined, 20_000, 200)

@@ -3,14 +3,14 @@
 // 128+n when a signal ended it.
 import { test, describe, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { SKIP, stopFixture, startFixture, firstLine, assertNothingLeft, waitFor, execInspect } from './exec-common'
+import { SKIP, startFixture, firstLine, assertNothingLeft, waitFor, execInspect } from './exec-common'
 import type { Store } from '../helpers'
 
 describe('exec exit codes', { skip: SKIP }, () => {
   let store: Store
 
   before(async () => { ({ store } = await startFixture('exec-exit')) })
-  after(async () => { await stopFixture(store) })
+  after(async () => { await store?.cleanup() })
 
   for (const [code, script] of [[0, 'exit 0'], [1, 'exit 1'], [42, 'exit 42'], [255, 'exit 255']] as const) {
     test(`the command's exit status ${code} is conex's`, async () => {

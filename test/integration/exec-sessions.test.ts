@@ -5,7 +5,7 @@ import { test, describe, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { SKIP, stopFixture, startFixture, assertNothingLeft, execInspect, waitFor, bundles, firstLine } from './exec-common'
+import { SKIP, startFixture, assertNothingLeft, execInspect, waitFor, bundles, firstLine } from './exec-common'
 import { conmonsFor, type Store } from '../helpers'
 
 describe('exec sessions and flags', { skip: SKIP }, () => {
@@ -18,7 +18,7 @@ describe('exec sessions and flags', { skip: SKIP }, () => {
     tmp = mkdtempSync('/tmp/conex-exec-sessions-files-')
   })
   after(async () => {
-    await stopFixture(store)
+    await store?.cleanup()
     if (tmp !== undefined) rmSync(tmp, { recursive: true, force: true })
   })
 

@@ -5,7 +5,7 @@ import { test, describe, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import { spawn } from 'node:child_process'
-import { SKIP, stopFixture, startFixture, sha256, assertNothingLeft, waitFor, execIds, execInspect } from './exec-common'
+import { SKIP, startFixture, sha256, assertNothingLeft, waitFor, execIds, execInspect } from './exec-common'
 import { CONEX_BIN, runProgram, type Store } from '../helpers'
 
 const MiB = 1024 * 1024
@@ -14,7 +14,7 @@ describe('exec stdio', { skip: SKIP }, () => {
   let store: Store
 
   before(async () => { ({ store } = await startFixture('exec-stdio')) })
-  after(async () => { await stopFixture(store) })
+  after(async () => { await store?.cleanup() })
 
   // Sends fresh random bytes to `exec -i c1 <cmd>` three times; `check` judges each run's output.
   async function threeRounds (size: number, cmd: string[], check: (input: Buffer, stdout: Buffer, round: number) => void): Promise<void> {

@@ -2,7 +2,7 @@
 // (the caller's terminal is raw, so \r\n stays \r\n), TERM, SIGWINCH resizes, and detach keys in every shape.
 import { test, describe, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { SKIP, stopFixture, startFixture, assertNothingLeft, execIds, execInspect, waitFor, bundles } from './exec-common'
+import { SKIP, startFixture, assertNothingLeft, execIds, execInspect, waitFor, bundles } from './exec-common'
 import { runInPty, CONEX_BIN, type Store, type PtyStep } from '../helpers'
 
 describe('exec with a tty', { skip: SKIP }, () => {
@@ -10,7 +10,7 @@ describe('exec with a tty', { skip: SKIP }, () => {
   const conex = (...args: string[]): string[] => [CONEX_BIN, ...store.flags, ...args]
 
   before(async () => { ({ store } = await startFixture('exec-tty')) })
-  after(async () => { await stopFixture(store) })
+  after(async () => { await store?.cleanup() })
 
   test('exec -it: stty size shows the caller\'s window, exactly "37 123\\r\\n"', async () => {
     const r = await runInPty(conex('exec', '-it', 'c1', 'stty', 'size'), { rows: 37, cols: 123 })
