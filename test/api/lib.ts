@@ -2,7 +2,7 @@
 // its own, a raw HTTP client for exact status codes and bytes, and the real clients (docker CLI, podman remote)
 // pointed at it. stop() ends the service (SIGTERM), removes every container and waits for conmon's exit commands.
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process'
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { connect } from 'node:net'
 import { request, type IncomingHttpHeaders } from 'node:http'
 import { join } from 'node:path'
@@ -59,6 +59,8 @@ export async function startApi (name: string, o: { args?: string[], env?: NodeJS
   proc.once('exit', () => { exited = true })
   await waitFor(`the service socket (service said: ${err})`, () => { if (exited) throw new Error(`service exited: ${err}`); return err.includes('listening on') ? true : undefined })
   const dockerConfig = mkdtempSync('/tmp/conex-api-dockercfg-')
+  // Read by the docker CLI and by podman (auth); an empty one keeps the host's out of the tests.
+  writeFileSync(join(dockerConfig, 'config.json'), '{}\n')
   const clientEnv = { ...process.env, DOCKER_HOST: `unix://${sock}`, DOCKER_CONFIG: dockerConfig, DOCKER_CLI_HINTS: 'false' }
   const api: Api = {
     store,

@@ -1,0 +1,67 @@
+// Debian's podman (4.3) as a remote client of the service's libpod API: run -d, ps, exec (plain, exit codes, -i,
+// -t under a real pty, -d), inspect, stop, rm -f. podman reads exec output from the raw connection after the HTTP
+// head, so these also check that nothing of the stream ever rides along with the head.
+import { test, before, after } from 'node:test'
+import assert from 'node:assert/strict'
+import { randomBytes, createHash } from 'node:crypto'
+import { runInPty } from '../helpers'
+import { startApi, waitFor, PODMAN_BIN, type Api } from './lib'
+
+const skip = PODMAN_BIN === '' ? 'podman is not installed (apt-get install podman)' : false
+let api: Api
+
+async function ok (args: string[], input?: Buffer | string): Promise<string> {
+  const r = await api.podman(args, { input })
+  assert.equal(r.code, 0, `podman --remote ${args.join(' ')} exited ${r.code}: ${r.stderr}`)
+  return r.out
+}
+
+before(async () => {
+  if (skip !== false) return
+  api = await startApi('podman')
+  assert.match(await ok(['run', '-d', '--name', 'pc', 'busybox', 'sleep', '1000']), /^[0-9a-f]{64}\n$/)
+})
+after(async () => { if (skip === false) await api.stop() })
+
+test('podman --remote ps lists the container; --format shows its state', { skip }, async () => {
+  // podman 4.3 prints the status text for .State.
+  assert.match(await ok(['ps', '--format', '{{.Names}}|{{.State}}|{{.Image}}']), /^pc\|Up .*\|localhost\/busybox:latest$/m)
+  assert.match(await ok(['ps', '-a', '-q', '--no-trunc']), /^[0-9a-f]{64}$/m)
+})
+
+test('podman --remote exec: exact output, the command\'s exit code, 127 for a missing command', { skip }, async () => {
+  const r = await api.podman(['exec', 'pc', 'sh', '-c', 'printf "out\\n"; printf "err\\n" >&2; exit 3'])
+  assert.equal(r.code, 3)
+  assert.equal(r.out, 'out\n')
+  assert.equal(r.stderr, 'err\n')
+  assert.equal((await api.podman(['exec', 'pc', 'no-such-command'])).code, 127)
+  assert.equal(await ok(['exec', '-e', 'X=y', '-w', '/tmp', '-u', '1000', 'pc', 'sh', '-c', 'echo $X $(pwd) $(id -u)']), 'y /tmp 1000\n')
+})
+
+test('podman --remote exec -i: stdin through, closed at EOF', { skip }, async () => {
+  const input = randomBytes(2 * 1024 * 1024)
+  assert.equal(await ok(['exec', '-i', 'pc', 'sha256sum'], input), `${createHash('sha256').update(input).digest('hex')}  -\n`)
+})
+
+test('podman --remote exec -it runs under a tty of the caller\'s size', { skip }, async () => {
+  const r = await runInPty([PODMAN_BIN, '--remote', '--url', api.host, 'exec', '-it', 'pc', 'sh', '-c', 'stty size; echo $TERM'], { rows: 27, cols: 93 })
+  assert.equal(r.code, 0, r.out)
+  assert.equal(r.out, '27 93\r\nxterm\r\n')
+})
+
+test('podman --remote exec -d prints the session id; the command runs on', { skip }, async () => {
+  assert.match(await ok(['exec', '-d', 'pc', 'sh', '-c', 'echo detached > /tmp/pd']), /^[0-9a-f]{64}\n$/)
+  const got = await waitFor('the detached command', async () => { const r = await api.podman(['exec', 'pc', 'cat', '/tmp/pd']); return r.code === 0 ? r.out : undefined })
+  assert.equal(got, 'detached\n')
+})
+
+test('podman --remote inspect, stop and rm -f', { skip }, async () => {
+  assert.equal(await ok(['inspect', '--format', '{{.Name}} {{.State.Running}}', 'pc']), 'pc true\n')
+  await ok(['run', '-d', '--name', 'pc2', 'busybox', 'sleep', '1000'])
+  assert.equal(await ok(['stop', '-t', '1', 'pc2']), 'pc2\n')
+  // sleep as pid 1 ignores SIGTERM: the stop timeout ends in SIGKILL.
+  assert.match(await ok(['ps', '-a', '--format', '{{.Names}} {{.State}}']), /^pc2 Exited \(137\) /m)
+  assert.equal(await ok(['rm', '-f', 'pc2']), 'pc2\n')
+  assert.equal(await ok(['rm', '-f', 'pc']), 'pc\n')
+  assert.equal(await ok(['ps', '-a', '--format', '{{.Names}}']), '')
+})
