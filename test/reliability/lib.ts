@@ -25,9 +25,10 @@ export interface Service {
 }
 
 // Starts `conex system service --time 0 unix://<sock>` on `store` and waits until it listens.
-export async function startService (store: Store, o: { sock?: string, args?: string[], env?: NodeJS.ProcessEnv } = {}): Promise<Service> {
+// With `uri` (tcp://...), serves there instead of a unix socket (`sock` is then unused).
+export async function startService (store: Store, o: { sock?: string, uri?: string, args?: string[], env?: NodeJS.ProcessEnv } = {}): Promise<Service> {
   const sock = o.sock ?? join(store.runroot, '..', `api-${process.pid}-${Math.random().toString(36).slice(2, 8)}.sock`)
-  const child = spawn(CONEX_BIN, [...store.flags, 'system', 'service', '--time', '0', ...(o.args ?? []), `unix://${sock}`], {
+  const child = spawn(CONEX_BIN, [...store.flags, 'system', 'service', '--time', '0', ...(o.args ?? []), o.uri ?? `unix://${sock}`], {
     env: o.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'],
   })
   let log = ''
