@@ -22,7 +22,7 @@ test('expandEnv: K=V as given, K from the host (skipped when unset), PREFIX* for
   assert.deepEqual(expandEnv(['A=1', 'B=', 'C=x=y', 'HOME', 'NOPE', 'EMPTY', 'LC_*'], HOST),
     ['A=1', 'B=', 'C=x=y', 'HOME=/root', 'EMPTY=', 'LC_ALL=C', 'LC_TIME=POSIX'])
   assert.deepEqual(expandEnv(['*'], { X: '1', Y: '2' }), ['X=1', 'Y=2'])
-  rejects(() => expandEnv(['=x'], HOST), 'invalid environment variable "=x": the name is empty')
+  rejects(() => expandEnv(['=x'], HOST), 'invalid environment variable "=…": the name is empty')
   rejects(() => expandEnv([''], HOST), 'invalid environment variable "": the name is empty')
 })
 

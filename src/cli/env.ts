@@ -7,7 +7,8 @@ export function expandEnv (entries: string[], host: NodeJS.ProcessEnv = process.
   const out: string[] = []
   for (const e of entries) {
     if (e.includes('=')) {
-      if (e.startsWith('=')) throw invalid(`invalid environment variable "${e}": the name is empty`)
+      // The value is never quoted back: it may be a secret, and error messages end up in logs.
+      if (e.startsWith('=')) throw invalid('invalid environment variable "=…": the name is empty')
       out.push(e)
       continue
     }

@@ -17,7 +17,8 @@ const SIGNALS = new Set(['SIGTERM', 'SIGKILL', 'SIGINT', 'SIGQUIT', 'SIGHUP', 'S
 // Validates one env entry `K=V` (or `K`, meaning K's value on the host, resolved by the caller).
 export function checkEnv (e: string): void {
   const key = e.split('=', 1)[0]
-  if (key === '' || /[\s\0]/.test(key)) throw invalid(`invalid environment variable "${e}": the name must be non-empty and contain no whitespace`)
+  // The value is never quoted back: it may be a secret, and error messages end up in logs.
+  if (key === '' || /[\s\0]/.test(key)) throw invalid(`invalid environment variable "${e.replace(/=[^]*$/, '=…')}": the name must be non-empty and contain no whitespace`)
 }
 
 export async function createContainer (ctx: EngineContext, o: ContainerCreateOptions): Promise<ContainerRecord> {
