@@ -78,7 +78,8 @@ export function createApiHandler (engine: LocalEngine, o: ApiServerOptions): Api
         const raw = await x.readBody()
         if (debug) o.log(`API body: ${raw.subarray(0, 2048).toString()}`)
         const parsed = parseJson(raw)
-        body = parsed === undefined ? undefined : validateValue(route.body, parsed)
+        // `null` decodes to the zero value in Go: no body.
+        body = parsed === undefined || parsed === null ? undefined : validateValue(route.body, parsed)
       }
       await route.handler({ x, engine, params, query, body, apiVersion: v.apiVersion, libpod: v.libpodVersion, headers: dockerHeaders, log: o.log })
       if (x.state === 'open') x.send(204)
