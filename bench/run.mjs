@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url'
 import { buildRootfs, layout, recordHostPaths, setupConex, setupDockerd, setupFloor, setupNull, setupPodman, teardownAll } from './lib/engines.mjs'
 import { measureConcurrency, measureLatency, measureScale, measureThroughput } from './lib/measure.mjs'
 import { computeTargets, renderMarkdown } from './lib/report.mjs'
-import { abort, log } from './lib/util.mjs'
+import { abort, log, procStatus } from './lib/util.mjs'
 
 const HERE = path.dirname(fileURLToPath(import.meta.url))
 const REPO = path.dirname(HERE)
@@ -58,6 +58,12 @@ function parseArgs (argv) {
 
 function firstLine (cmd, args) {
   try { return execFileSync(cmd, args, { encoding: 'utf8', timeout: 20_000, stdio: ['ignore', 'pipe', 'pipe'] }).trim().split('\n')[0] } catch (e) { return `unavailable (${e.code ?? e.message.split('\n')[0]})` }
+}
+
+function dirtyTree () {
+  try {
+    return execFileSync('git', ['-C', REPO, 'status', '--porcelain', '--', 'src', 'bin', 'scripts/build.mjs'], { encoding: 'utf8', timeout: 20_000, stdio: ['ignore', 'pipe', 'ignore'] }).trim() !== ''
+  } catch { return false }
 }
 
 function cgroupMode () {
@@ -116,7 +122,7 @@ async function main () {
     command: process.env.BENCH_COMMAND || `node bench/run.mjs ${process.argv.slice(2).join(' ')}`.trim(),
     machine: machineInfo(),
     loadavgStart: os.loadavg().map((x) => x.toFixed(2)).join(' '),
-    gitCommit: firstLine('git', ['-C', REPO, 'rev-parse', '--short', 'HEAD']),
+    gitCommit: firstLine('git', ['-C', REPO, 'rev-parse', '--short', 'HEAD']) + (dirtyTree() ? ' (plus uncommitted changes in src/, bin/ or scripts/build.mjs)' : ''),
     params: o.params,
     dir: L.base
   }
@@ -156,6 +162,8 @@ async function main () {
     meta.floor = { runc: floor.runc.ok ? 'ok' : floor.runc.reason, crun: floor.crun.ok ? 'ok' : floor.crun.reason }
     meta.engineCommands = Object.fromEntries(Object.values(engines).filter((e) => e.command).map((e) => [e.name, e.command]))
 
+    const rss = () => Object.fromEntries(['conex', 'dockerd', 'podman'].map((n) => [n, procStatus(engines[n]?.pid)?.rssKiB ?? null]))
+    meta.serviceRssKiB = { afterSetup: rss() }
     const anything = ['conex', 'dockerd', 'podman'].some((n) => engines[n].cli.ok || engines[n].api.ok || engines[n].dockerCli.ok)
     if (!anything) {
       log('no engine could be set up; nothing to measure')
@@ -167,6 +175,7 @@ async function main () {
       if (o.sections.includes('throughput')) results.throughput = await measureThroughput(engines, p)
       if (o.sections.includes('concurrency')) results.concurrency = await measureConcurrency(engines, p)
       if (o.sections.includes('scale')) results.scale = await measureScale(engines, { count: p.scaleCount, engines: o.scaleEngines })
+      meta.serviceRssKiB.atEnd = rss()
     }
   } catch (e) {
     log(`harness error: ${e.stack}`)

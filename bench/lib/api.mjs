@@ -46,7 +46,10 @@ export class ApiClient {
   constructor (socketPath, prefix = '/v1.41') {
     this.socketPath = socketPath
     this.prefix = prefix
-    this.agent = new http.Agent({ keepAlive: true, maxSockets: Infinity })
+    // one connection per request: reusing keep-alive connections races with the server closing idle ones
+    // (EPIPE / ECONNRESET on a reused socket), which would be counted against the engine. A unix-socket connect
+    // costs well under a millisecond.
+    this.agent = new http.Agent({ keepAlive: false, maxSockets: Infinity })
   }
 
   close () { this.agent.destroy() }
@@ -82,10 +85,10 @@ export class ApiClient {
     try { return (await this.request('GET', '/_ping', undefined, timeoutMs)).text } finally { this.prefix = saved }
   }
 
-  async execCreate (container, cmd, { stdin = false } = {}) {
+  async execCreate (container, cmd, { stdin = false, timeoutMs = 30_000 } = {}) {
     const r = await this.request('POST', `/containers/${container}/exec`, {
       Cmd: cmd, AttachStdin: stdin, AttachStdout: true, AttachStderr: true, Tty: false
-    })
+    }, timeoutMs)
     const id = r.json?.Id
     if (!id) throw new Error(`exec create returned no Id: ${r.text.slice(0, 200)}`)
     return id
@@ -144,22 +147,24 @@ export class ApiClient {
     })
   }
 
-  async execInspect (id) {
+  async execInspect (id, timeoutMs = 30_000) {
     // bounded: an engine may still be recording the exit code when the stream closes
     for (let i = 0; i < 50; i++) {
-      const r = await this.request('GET', `/exec/${id}/json`)
+      const r = await this.request('GET', `/exec/${id}/json`, undefined, timeoutMs)
       if (r.json && r.json.Running === false && r.json.ExitCode !== null && r.json.ExitCode !== undefined) return r.json
       await new Promise((resolve) => setTimeout(resolve, 10))
     }
     throw new Error(`exec ${id} still running or without exit code after stream EOF`)
   }
 
-  /** Full round trip; returns {ms, exitCode, stdoutBytes, stderrBytes, stdout, stderr}. */
+  /** Full round trip; returns {ms, exitCode, stdoutBytes, stderrBytes, stdout, stderr}. Each of the three calls
+   * gets timeoutMs (create and inspect at most 60 s). */
   async exec (container, cmd, { stdinBytes = 0, timeoutMs = 60_000 } = {}) {
     const t0 = process.hrtime.bigint()
-    const id = await this.execCreate(container, cmd, { stdin: stdinBytes > 0 })
+    const small = Math.min(timeoutMs, 60_000)
+    const id = await this.execCreate(container, cmd, { stdin: stdinBytes > 0, timeoutMs: small })
     const demux = await this.execStart(id, { stdinBytes, timeoutMs })
-    const info = await this.execInspect(id)
+    const info = await this.execInspect(id, small)
     const ms = Number(process.hrtime.bigint() - t0) / 1e6
     return { ms, exitCode: info.ExitCode, stdoutBytes: demux.bytes[1], stderrBytes: demux.bytes[2], stdout: demux.text(1), stderr: demux.text(2) }
   }

@@ -129,6 +129,11 @@ export function renderMarkdown (res) {
   out.push('')
   for (const [name, cmd] of Object.entries(m.engineCommands ?? {})) out.push(`- ${name}: \`${cmd}\``)
   if (m.floor) out.push(`- floor: runc ${m.floor.runc}; crun ${m.floor.crun}`)
+  if (m.serviceRssKiB?.afterSetup) {
+    const mib = (k) => (k === null || k === undefined ? '–' : `${(k / 1024).toFixed(1)} MiB`)
+    out.push(`- service RSS (dockerd without its containerd; podman and conex: the \`system service\` process), after setup → at the end: ${
+      ['conex', 'dockerd', 'podman'].map((n) => `${n} ${mib(m.serviceRssKiB.afterSetup[n])} → ${mib(m.serviceRssKiB.atEnd?.[n])}`).join('; ')}`)
+  }
   out.push('')
   out.push('## Targets (informational; they do not affect the exit status)', '')
   out.push(table(['target', 'conex', 'reference', 'ratio / delta', 'result'], res.targets.map((t) => [
