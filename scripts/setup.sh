@@ -26,8 +26,11 @@ python3 -c 'import docker, pytest' 2>/dev/null || { log "pip install docker pyte
 
 stamp=node_modules/.conex-lock
 if [ ! -f "$stamp" ] || ! cmp -s package-lock.json "$stamp"; then
-  log "npm ci"
-  npm ci --no-audit --no-fund --loglevel=error
+  # Not `npm ci`: node-unix-socket lists per-platform optional packages that do not exist on the registry, so npm can
+  # never write them into the lock, and `npm ci` then refuses the lock as out of sync. `npm install --no-save`
+  # installs exactly the locked versions and leaves package-lock.json alone.
+  log "npm install (locked versions)"
+  npm install --no-save --no-audit --no-fund --loglevel=error
   cp package-lock.json "$stamp"
 fi
 
