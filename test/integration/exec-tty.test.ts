@@ -3,7 +3,7 @@
 import { test, describe, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { SKIP, startFixture, assertNothingLeft, execIds, execInspect, waitFor, bundles } from './exec-common'
-import { runInPty, CONEX_BIN, type Store, type PtyStep } from '../helpers'
+import { runInPty, CONEX_BIN, makeStore, type Store, type PtyStep } from '../helpers'
 
 describe('exec with a tty', { skip: SKIP }, () => {
   let store: Store
@@ -122,10 +122,28 @@ describe('exec with a tty', { skip: SKIP }, () => {
   })
 
   test('an invalid --detach-keys is refused: 125', async () => {
-    const r = await store.conex(['exec', '-it', '--detach-keys', 'ctrl-1', 'c1', 'true'])
+    // -t without -i: with piped stdin, -it is refused before the keys are read (the input device is not a TTY).
+    const r = await store.conex(['exec', '-t', '--detach-keys', 'ctrl-1', 'c1', 'true'])
     assert.equal(r.code, 125)
     assert.equal(r.stderr, 'Error: invalid detach keys "ctrl-1": unknown key "ctrl-1"\n')
   })
 
   test('nothing left behind', async () => { await assertNothingLeft(store) })
+})
+
+describe('exec -it with piped stdin', () => {
+  const store = makeStore('exec-notty')
+  before(async () => {
+    const r = await store.conex(['run', '-d', '--name', 'c1', 'busybox', 'sleep', '100000'])
+    assert.equal(r.code, 0, r.stderr)
+  })
+  after(async () => { await store.cleanup() })
+
+  test('is refused with 125, as the docker CLI refuses it, instead of hanging on a pty that never sees EOF', async () => {
+    const r = await store.conex(['exec', '-it', 'c1', 'cat'], { input: 'hi\n', timeoutMs: 30_000 })
+    assert.equal(r.code, 125)
+    assert.equal(r.stderr, 'Error: the input device is not a TTY: drop -t to pipe data into the command\n')
+    const ids = await store.conex(['inspect', '--format', '{{len .ExecIDs}}', 'c1'])
+    assert.equal(ids.out, '0\n')
+  })
 })

@@ -130,6 +130,9 @@ async function runExec (ctx: CliContext, f: Parameters<typeof bool>[0], args: st
   if (detach && str(f, 'record') !== undefined) throw invalid('--record needs an attached session: it cannot be used with --detach')
   const e = ctx.engine()
   const container = latest ? await e.latestContainer() : await e.getContainer(ref)
+  // As the docker CLI: -it with piped stdin would hang, since a pty turns the pipe's EOF into nothing (a terminal
+  // ends input with ctrl-d, and tty sessions keep stdin open for re-attach).
+  if (tty && interactive && !detach && process.stdin.isTTY !== true) throw invalid('the input device is not a TTY: drop -t to pipe data into the command')
   const term = setupTerminal({ tty: tty && !detach, stdin: interactive && !detach })
   try {
     const s = await e.createExec(container.id, {
