@@ -173,7 +173,13 @@ export function hijackStart (sock: string, execId: string, o: HijackOptions = {}
       if (Buffer.isBuffer(o.stdin)) s.write(o.stdin)
       else {
         for await (const chunk of o.stdin) {
-          if (!s.write(chunk)) await new Promise<void>((resolve) => { s.once('drain', resolve); s.once('close', resolve) })
+          if (!s.write(chunk)) {
+            await new Promise<void>((resolve) => {
+              const done = (): void => { s.removeListener('drain', done); s.removeListener('close', done); resolve() }
+              s.once('drain', done)
+              s.once('close', done)
+            })
+          }
           if (s.destroyed) return
         }
       }

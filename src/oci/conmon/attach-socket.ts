@@ -12,6 +12,7 @@ import { join } from 'node:path'
 import type { Readable, Writable } from 'node:stream'
 import type { SeqpacketSocket } from 'node-unix-socket'
 import { DetachMatcher } from './detach-keys'
+import { OutputSpool } from './output-spool'
 
 export const STDOUT_ID = 2
 export const STDERR_ID = 3
@@ -107,27 +108,32 @@ export function pumpAttach (sock: SeqpacketSocket, io: AttachIo, signal?: AbortS
       io.stdin?.removeListener('end', onStdinEnd)
       io.stdin?.pause()
       signal?.removeEventListener('abort', onAbort)
+      spool.close()
       if (how !== 'eof') sock.destroy()
       resolve(how)
     }
+    // We cannot stop reading conmon; output a slow sink cannot take yet waits on disk, not in memory (output-spool.ts).
+    const spool = new OutputSpool({
+      deliver: (id, data) => { (id === STDERR_ID ? io.stderr : io.stdout)?.write(data) },
+      sinks: [io.stdout, io.stderr].filter((w): w is Writable => w !== undefined),
+    })
     const onPacket = (pkt: Buffer): void => {
       if (pkt.length < 1) return
       const id = pkt[0]
       const data = pkt.subarray(1)
       io.onOutput?.(id, data)
-      const sink = id === STDERR_ID ? io.stderr : io.stdout
-      sink?.write(data)
+      if (id === STDERR_ID ? io.stderr !== undefined : io.stdout !== undefined) spool.push(id, data)
     }
     const onEnd = (): void => {
-      // Output is complete; conmon has closed us. Flush sinks in order before reporting.
-      finish('eof')
+      // Output is complete; conmon has closed us. Report the end once the spooled output is in the sinks.
       sock.destroy()
+      void spool.whenEmpty().then(() => finish('eof'))
     }
     const early = releaseHeld(sock)
     early.packets.forEach(onPacket)
     sock.on('data', onPacket)
     sock.on('end', onEnd)
-    sock.on('error', () => finish('eof'))
+    sock.on('error', () => { void spool.whenEmpty().then(() => finish('eof')) })
     const queue: Buffer[] = []
     let writing = false
     const pumpInput = (): void => {
