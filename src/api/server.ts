@@ -8,7 +8,7 @@ import type { Duplex } from 'node:stream'
 import type { Socket } from 'node:net'
 import type { LocalEngine } from '../engine/engine'
 import { invalid } from '../errors'
-import { Exchange } from './exchange'
+import { Exchange, MAX_JSON_BODY } from './exchange'
 import { Router, splitVersion, MAX_API_VERSION, LIBPOD_API_VERSION } from './router'
 import { parseQuery } from './query'
 import { parseJson, validateValue } from './schema'
@@ -47,6 +47,36 @@ function checkParams (params: Record<string, string>, kinds: Record<string, Para
   }
 }
 
+// The debug log shows request bodies but never env values, which may be secrets (reliability, issue #6): Docker's
+// `"Env":["K=V"]` becomes `"Env":["K=…"]`, libpod's `"env":{"K":"V"}` becomes `"env":{"K":"…"}`.
+export function redactBody (raw: Buffer): string {
+  if (raw.length <= MAX_JSON_BODY) {
+    try { return JSON.stringify(redactEnv(JSON.parse(raw.toString()))).slice(0, 2048) } catch { /* not JSON: the patterns below */ }
+  }
+  return raw.subarray(0, 2048).toString()
+    .replace(/("Env"\s*:\s*\[)([^\]]*)/g, (_m, head: string, list: string) => head + list.replace(/"((?:[^"=\\]|\\.)*)=(?:[^"\\]|\\.)*"?/g, '"$1=…"'))
+    .replace(/("env"\s*:\s*\{)([^}]*)/g, (_m, head: string, obj: string) => head + obj.replace(/("(?:[^"\\]|\\.)*"\s*:\s*)"(?:[^"\\]|\\.)*"?/g, '$1"…"'))
+}
+
+function redactEnv (v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(redactEnv)
+  if (typeof v !== 'object' || v === null) return v
+  const out: Record<string, unknown> = {}
+  for (const [k, x] of Object.entries(v)) {
+    if (k === 'Env' && Array.isArray(x)) out[k] = x.map((e) => typeof e === 'string' ? e.replace(/=[^]*$/, '=…') : e)
+    else if (k === 'env' && typeof x === 'object' && x !== null && !Array.isArray(x)) out[k] = Object.fromEntries(Object.keys(x).map((n) => [n, '…']))
+    else out[k] = redactEnv(x)
+  }
+  return out
+}
+
+// Request headers for the debug log, without credentials.
+function redactHeaders (headers: Record<string, unknown>): string {
+  const out: Record<string, unknown> = { ...headers }
+  for (const k of ['authorization', 'x-registry-auth', 'x-registry-config', 'cookie']) if (k in out) out[k] = '…'
+  return JSON.stringify(out)
+}
+
 export function buildRouter (): Router<AnyRoute> {
   const r = new Router<AnyRoute>()
   for (const x of [...systemRoutes, ...eventRoutes, ...execRoutes, ...containerRoutes, ...imageRoutes, ...libpodRoutes]) r.add(x)
@@ -76,7 +106,7 @@ export function createApiHandler (engine: LocalEngine, o: ApiServerOptions): Api
       let body: unknown
       if (route.body !== undefined) {
         const raw = await x.readBody()
-        if (debug) o.log(`API body: ${raw.subarray(0, 2048).toString()}`)
+        if (debug) o.log(`API body: ${redactBody(raw)}`)
         const parsed = parseJson(raw)
         // `null` decodes to the zero value in Go: no body.
         body = parsed === undefined || parsed === null ? undefined : validateValue(route.body, parsed)
@@ -92,11 +122,11 @@ export function createApiHandler (engine: LocalEngine, o: ApiServerOptions): Api
 
   return {
     onRequest: (req, res) => {
-      if (debug) o.log(`API ${req.method ?? ''} ${req.url ?? ''} ${JSON.stringify(req.headers)}`)
+      if (debug) o.log(`API ${req.method ?? ''} ${req.url ?? ''} ${redactHeaders(req.headers)}`)
       void dispatch(new Exchange({ req, res, baseHeaders: dockerHeaders }))
     },
     onUpgrade: (req, socket, head) => {
-      if (debug) o.log(`API (upgrade) ${req.method ?? ''} ${req.url ?? ''} ${JSON.stringify(req.headers)}`)
+      if (debug) o.log(`API (upgrade) ${req.method ?? ''} ${req.url ?? ''} ${redactHeaders(req.headers)}`)
       socket.on('error', () => { /* the client went away; the handler sees 'close' */ })
       // Exec over WebSocket (issue #7, docs/web.md): GET /conex/v1/exec/{id}/attach, Kubernetes' channel protocol.
       if (isExecAttachRequest(req)) {
