@@ -6,6 +6,7 @@ import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readFileSync, u
 import { connect } from 'node:net'
 import { dirname } from 'node:path'
 import type { Server } from 'node:http'
+import type { Duplex } from 'node:stream'
 import type { LocalEngine } from '../engine/engine'
 import { createApiServer } from './server'
 
@@ -107,6 +108,7 @@ export async function runService (o: ServiceOptions): Promise<number> {
       if (inFlight === 0) armIdle()
     },
   })
+  trackSockets(server)
   if (ep.kind === 'unix') {
     try {
       mkdirSync(dirname(ep.path), { recursive: true, mode: 0o755 })
@@ -169,10 +171,22 @@ export async function runService (o: ServiceOptions): Promise<number> {
   return code
 }
 
+// Every connection of a server, hijacked ones included: Node's closeAllConnections() only knows the connections its
+// HTTP parser still owns, and a hijacked attach or exec stream would keep server.close() waiting for ever.
+const socketsOf = new WeakMap<Server, Set<Duplex>>()
+function trackSockets (server: Server): void {
+  const set = new Set<Duplex>()
+  socketsOf.set(server, set)
+  server.on('connection', (s: Duplex) => { set.add(s); s.once('close', () => set.delete(s)) })
+}
+
 // Stops accepting, closes idle keep-alive connections, and gives streams DRAIN_MS before cutting them.
 export function closeServer (server: Server): Promise<void> {
   return new Promise((resolve) => {
-    const force = setTimeout(() => server.closeAllConnections(), DRAIN_MS)
+    const force = setTimeout(() => {
+      server.closeAllConnections()
+      for (const s of socketsOf.get(server) ?? []) s.destroy()
+    }, DRAIN_MS)
     server.close(() => { clearTimeout(force); resolve() })
     server.closeIdleConnections()
   })
