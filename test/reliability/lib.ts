@@ -2,7 +2,7 @@
 // a minimal HTTP client over its unix socket (exec create, hijacked start with stdcopy demux, inspect), the
 // exact-output pattern every exec prints, and the leak census (conmon processes, exec bundles, mounts, fds, RSS).
 import { spawn, type ChildProcess } from 'node:child_process'
-import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs'
 import { connect, type Socket } from 'node:net'
 import { request } from 'node:http'
 import { join } from 'node:path'
@@ -51,7 +51,17 @@ export async function startService (store: Store, o: { sock?: string, uri?: stri
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 
 // Open file descriptors of a process.
-export function fdCount (pid: number): number { return readdirSync(`/proc/${pid}/fd`).length }
+// Open fds of a process, without the event loop's own inotify instance: libuv creates one, lazily, on the first
+// fs.watch (the exit-file wait) and keeps it for the life of the loop, so it appears once and is not a leak.
+export function fdCount (pid: number): number {
+  let n = 0
+  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    let target = ''
+    try { target = readlinkSync(`/proc/${pid}/fd/${fd}`) } catch { continue }
+    if (target !== 'anon_inode:inotify') n++
+  }
+  return n
+}
 
 // Resident memory of a process in KiB (VmRSS).
 export function rssKiB (pid: number): number {
