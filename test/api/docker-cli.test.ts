@@ -112,6 +112,35 @@ test('docker run without -d: output, then the exit code; --rm removes the contai
   assert.equal(await ok(['run', '-i', '--rm', 'busybox', 'cat'], 'through run -i\n'), 'through run -i\n')
 })
 
+test('docker pause, unpause, top, restart, kill, stop, start and wait', { skip }, async () => {
+  await ok(['run', '-d', '--name', 'life', 'busybox', 'sleep', '1000'])
+  await ok(['pause', 'life'])
+  assert.match(await ok(['ps', '--filter', 'name=life', '--format', '{{.Status}}']), /\(Paused\)$/m)
+  const paused = await api.docker(['exec', 'life', 'true'])
+  assert.equal(paused.code, 1)
+  assert.match(paused.stderr, /paused/)
+  await ok(['unpause', 'life'])
+  assert.match(await ok(['top', 'life']), /^UID +PID .*CMD\n.*sleep 1000\n$/s)
+  await ok(['restart', '-t', '0', 'life'])
+  assert.equal(await ok(['inspect', '-f', '{{.State.Running}} {{.RestartCount}}', 'life']), 'true 1\n')
+  await ok(['kill', 'life'])
+  assert.equal(await ok(['inspect', '-f', '{{.State.Status}} {{.State.ExitCode}}', 'life']), 'exited 137\n')
+  assert.equal(await ok(['stop', 'life']), 'life\n')
+  await ok(['start', 'life'])
+  const wait = api.docker(['wait', 'life'])
+  await ok(['stop', '-t', '0', 'life'])
+  assert.equal((await wait).out, '137\n')
+  assert.equal((await api.docker(['kill', 'life'])).code, 1)
+})
+
+test('docker tag and rmi: Docker Hub names (docker.io/library/...) map to conex\'s local names', { skip }, async () => {
+  await ok(['tag', 'busybox', 'mybox:v2'])
+  assert.match(await ok(['images', '--format', '{{.Repository}}:{{.Tag}}']), /^localhost\/mybox:v2$/m)
+  assert.equal(await ok(['run', '--rm', 'docker.io/library/mybox:v2', 'echo', 'tagged']), 'tagged\n')
+  assert.equal(await ok(['rmi', 'mybox:v2']), 'Untagged: localhost/mybox:v2\n')
+  assert.equal((await api.docker(['rmi', 'mybox:v2'])).code, 1)
+})
+
 test('docker import of a rootfs tarball names the image; it runs', { skip }, async () => {
   const out = await ok(['import', join(work, 'rootfs.tar'), 'mini:1'])
   assert.match(out, /^sha256:[0-9a-f]{64}\n$/)

@@ -9,19 +9,28 @@ import { imageInspect, imageSummary, imageId } from '../docker-shapes'
 
 const DOCKER_HUB = /^(?:(?:docker\.io|index\.docker\.io|registry-1\.docker\.io)\/)?(?:library\/)?/
 
-// Resolves what a client calls an image to a reference the engine knows: Docker and podman clients normalise
-// `busybox` to `docker.io/library/busybox:latest`, which is conex's built-in `busybox` when nothing else has that
-// name. Throws the engine's NO_SUCH_IMAGE (404) when neither form exists.
+// Docker clients write Docker Hub names in full (`docker tag x mybox:1` asks for repo=docker.io/library/mybox);
+// conex names unqualified images localhost/NAME, as podman does. A name for the engine drops the Hub prefix.
+export const engineImageName = (name: string): string => name.replace(DOCKER_HUB, '')
+
+// Resolves what a client calls an image to a reference the engine knows: the name as given, without the Docker Hub
+// prefix (`docker.io/library/busybox` is conex's built-in `busybox` when nothing else has that name), or with it
+// (an image loaded from an archive that named it so). Throws the engine's NO_SUCH_IMAGE (404) when none exists.
 export async function resolveImageRef (engine: LocalEngine, ref: string): Promise<string> {
-  try {
-    await engine.getImage(ref)
-    return ref
-  } catch (err) {
-    const short = ref.replace(DOCKER_HUB, '')
-    if (!(err instanceof EngineError) || err.code !== 'NO_SUCH_IMAGE' || short === ref || short === '') throw err
-    try { await engine.getImage(short) } catch { throw err }
-    return short
+  const short = engineImageName(ref)
+  const candidates = [...new Set([ref, short, /^[^/]+(:[^/]*)?$/.test(short) ? `docker.io/library/${short}` : short])]
+  let first: unknown
+  for (const cand of candidates) {
+    if (cand === '') continue
+    try {
+      await engine.getImage(cand)
+      return cand
+    } catch (err) {
+      if (!(err instanceof EngineError) || err.code !== 'NO_SUCH_IMAGE') throw err
+      first ??= err
+    }
   }
+  throw first
 }
 
 // Progress lines (JSON per line) as dockerd streams them for pull, import and load.
@@ -64,7 +73,7 @@ export const imageRoutes = [
     query: { repo: q.str({ maxLength: 255, required: true }), tag: q.str({ pattern: /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/ }) },
     handler: async (c) => {
       const ref = await resolveImageRef(c.engine, c.params.name)
-      await c.engine.tagImage(ref, `${c.query.repo as string}:${c.query.tag ?? 'latest'}`)
+      await c.engine.tagImage(ref, `${engineImageName(c.query.repo as string)}:${c.query.tag ?? 'latest'}`)
       c.x.send(201)
     },
   }),
@@ -91,7 +100,7 @@ export const imageRoutes = [
       if (c.query.fromSrc !== undefined) {
         if (c.query.fromSrc !== '-') throw new EngineError('NOT_IMPLEMENTED', 'importing from a URL is not supported; send the archive as the request body (fromSrc=-)')
         const changes = new URLSearchParams(c.x.url.slice(c.x.url.indexOf('?') + 1)).getAll('changes')
-        const name = c.query.repo !== undefined && c.query.repo !== '' ? `${c.query.repo}${c.query.tag !== undefined && c.query.tag !== '' ? ':' + c.query.tag : ''}` : undefined
+        const name = c.query.repo !== undefined && c.query.repo !== '' ? `${engineImageName(c.query.repo)}${c.query.tag !== undefined && c.query.tag !== '' ? ':' + c.query.tag : ''}` : undefined
         const img = await c.engine.importImage(c.x.bodyStream(), { tag: name, changes, message: c.query.message })
         progress(c, [{ status: imageId(img.id) }])
         return
