@@ -76,7 +76,13 @@ export class Exchange {
     if (this.#bodyRead) return Buffer.alloc(0)
     this.#bodyRead = true
     const declared = Number(this.req.headers['content-length'] ?? NaN)
-    if (declared > limit) throw tooLarge(limit)
+    if (declared > limit) {
+      // A client still writing its body when the 413 goes out sees EPIPE instead of the answer. Bodies of a sane
+      // size are read and dropped first; beyond DRAIN_LIMIT the connection is simply closed after the reply.
+      if (this.#socket === undefined && declared <= DRAIN_LIMIT) await drain(this.req)
+      else if (this.#res !== undefined) this.#res.shouldKeepAlive = false
+      throw tooLarge(limit)
+    }
     if (this.#socket !== undefined) return this.#readUpgradeBody(Number.isNaN(declared) ? 0 : declared)
     // Listeners, not for-await: leaving a for-await early destroys the socket, and a chunked body over the limit
     // would get no 413 at all. Here reading stops, and the 413 goes out with Connection: close.
@@ -197,6 +203,22 @@ export class Exchange {
 
   /** Ends a streamed reply early (an error after the head went out). */
   endStream (): void { this.#endStream() }
+}
+
+/** Oversized bodies up to this size are read and dropped before the 413, so that the client gets to read it. */
+const DRAIN_LIMIT = 64 * 1024 * 1024
+
+// Reads and discards the rest of a request body (a client that stalls is cut off by guardIdleBody).
+function drain (req: IncomingMessage): Promise<void> {
+  return new Promise((resolve) => {
+    if (req.readableEnded) { resolve(); return }
+    const disarm = guardIdleBody(req, req.socket)
+    const done = (): void => { disarm(); resolve() }
+    req.once('end', done)
+    req.once('close', done)
+    req.once('error', done)
+    req.resume()
+  })
 }
 
 const tooLarge = (limit: number): EngineError => new EngineError('PAYLOAD_TOO_LARGE', `request body is too large (limit ${limit} bytes)`)
