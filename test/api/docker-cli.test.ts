@@ -110,6 +110,11 @@ test('docker run without -d: output, then the exit code; --rm removes the contai
   assert.equal(r.out, 'hello from run\n')
   await waitFor('the --rm container to go', async () => (await api.docker(['inspect', 'once'])).code !== 0 ? true : undefined)
   assert.equal(await ok(['run', '-i', '--rm', 'busybox', 'cat'], 'through run -i\n'), 'through run -i\n')
+  // -it: HostConfig.ConsoleSize from create is the size the process starts with.
+  const env = ['env', `DOCKER_HOST=${api.host}`, `DOCKER_CONFIG=${join(work, 'dockercfg')}`]
+  const tty = await runInPty([...env, DOCKER_BIN, 'run', '-it', '--rm', 'busybox', 'stty', 'size'], { rows: 17, cols: 73 })
+  assert.equal(tty.out, '17 73\r\n')
+  assert.equal(tty.code, 0)
 })
 
 test('docker pause, unpause, top, restart, kill, stop, start and wait', { skip }, async () => {

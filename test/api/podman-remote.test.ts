@@ -55,6 +55,26 @@ test('podman --remote exec -d prints the session id; the command runs on', { ski
   assert.equal(got, 'detached\n')
 })
 
+test('podman --remote run (attached): output, exit code; logs; -it under a pty starts with the caller\'s size; events', { skip }, async () => {
+  const r = await api.podman(['run', '--name', 'once', 'busybox', 'sh', '-c', 'echo p-out; echo p-err >&2; exit 3'])
+  assert.equal(r.code, 3, r.stderr)
+  assert.equal(r.out, 'p-out\n')
+  assert.equal(r.stderr, 'p-err\n')
+  const logs = await api.podman(['logs', 'once'])
+  assert.equal(logs.out, 'p-out\n')
+  assert.equal(logs.stderr, 'p-err\n')
+  const last = await api.podman(['logs', '-t', '--tail', '1', 'once'])
+  assert.match(last.out + last.stderr, /^\d{4}-\d\d-\d\dT[\d:.]+Z p-(out|err)\n$/)
+  assert.equal(await ok(['run', '-i', '--rm', 'busybox', 'cat'], 'via run -i\n'), 'via run -i\n')
+  const tty = await runInPty([PODMAN_BIN, '--remote', '--url', api.host, 'run', '-it', '--rm', 'busybox', 'stty', 'size'], { rows: 19, cols: 71 })
+  assert.equal(tty.out, '19 71\r\n')
+  assert.equal(tty.code, 0)
+  const ev = await ok(['events', '--since', '5m', '--stream=false', '--filter', 'container=once'])
+  assert.match(ev, /container create [0-9a-f]{64} \(image=localhost\/busybox:latest, name=once/)
+  assert.match(ev, /container died [0-9a-f]{64} \(.*exitCode=3/)
+  await ok(['rm', 'once'])
+})
+
 test('podman --remote inspect, stop and rm -f', { skip }, async () => {
   assert.equal(await ok(['inspect', '--format', '{{.Name}} {{.State.Running}}', 'pc']), 'pc true\n')
   await ok(['run', '-d', '--name', 'pc2', 'busybox', 'sleep', '1000'])

@@ -9,7 +9,7 @@ import { q, type Filters } from '../query'
 import { containerJson, containerSummary } from '../docker-shapes'
 import { CreateBodySchema, toCreateOptions } from './container-create'
 import { resolveImageRef } from './images'
-import { attachRoute, logsRoute, startWithParkedAttach } from './container-io'
+import { attachRoute, logsRoute, rememberConsoleSize, startWithParkedAttach } from './container-io'
 
 const STATES = ['created', 'restarting', 'running', 'removing', 'paused', 'exited', 'dead']
 
@@ -68,6 +68,8 @@ export const containerRoutes = [
       const o = toCreateOptions(c.body, c.query.name)
       o.image = await resolveImageRef(c.engine, o.image)
       const rec = await c.engine.createContainer(o)
+      const size = c.body?.HostConfig?.ConsoleSize
+      if (o.tty === true && size !== undefined && size[0] > 0 && size[1] > 0) rememberConsoleSize(c.engine, rec.id, [size[0], size[1]])
       c.x.json(201, { Id: rec.id, Warnings: [] })
     },
   }),
@@ -175,10 +177,14 @@ export const containerRoutes = [
   route({
     method: 'POST',
     path: '/containers/{id}/resize',
-    query: { h: q.int({ min: 0, max: 1000, required: true }), w: q.int({ min: 0, max: 1000, required: true }) },
+    query: { h: q.int({ min: 0, max: 1000, required: true }), w: q.int({ min: 0, max: 1000, required: true }), running: q.bool() },
     handler: async (c) => {
-      await c.engine.resizeContainer(c.params.id, c.query.h as number, c.query.w as number)
-      c.x.send(200, '')
+      const rec = await c.engine.getContainer(c.params.id)
+      // Before the start (podman run -t resizes first), the size is kept for the start.
+      if (rec.state === 'created' && rec.config.tty) rememberConsoleSize(c.engine, rec.id, [c.query.h as number, c.query.w as number])
+      else await c.engine.resizeContainer(rec.id, c.query.h as number, c.query.w as number)
+      // podman answers libpod resizes with 201 (compat/resize.go), Docker with 200.
+      c.x.send(c.libpod !== undefined ? 201 : 200, '')
     },
   }),
   logsRoute,
