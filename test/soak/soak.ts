@@ -36,8 +36,11 @@ async function main (): Promise<number> {
   try {
     const workers = await startWorkers(store, sizes.workers)
     svc = await startService(store)
-    // Warm-up: the first execs load modules and fill caches; the baseline is taken after them.
-    await apiOutput(new Tally(), svc, workers[0], 10, 16 * 1024, 2)
+    // Warm-up: the first execs load modules, fill caches, create lazy resources (libuv's inotify fd on the first
+    // exit-file watch) and take the allocator to its high-water mark under 8 concurrent 1 MiB streams (it rises for
+    // ~100 execs, then stays flat); the baseline is taken after them.
+    await apiOutput(new Tally(), svc, workers[0], 100, 1024 * 1024, sizes.concurrency)
+    await mixed(new Tally(), store, svc, workers, 14, 7)
     const base = baseline(svc)
     log(`service pid ${svc.pid}: ${base.fds} fds, RSS ${(base.rss / 1024).toFixed(1)} MiB after warm-up`)
 
