@@ -88,7 +88,10 @@ export function containerJson (c: ContainerRecord, x: ContainerExtras): Record<s
     HostConfig: {
       Binds: orNull(c.config.mounts.map((m) => `${m.source}:${m.destination}${m.readonly ? ':ro' : ''}`)),
       ContainerIDFile: '',
-      LogConfig: { Type: 'k8s-file', Config: {} },
+      // conmon writes k8s-file, but GET /logs serves it exactly as dockerd serves json-file, and clients decide by
+      // this name whether logs can be read back (docker-py's containers.run() returns the output only for
+      // json-file and journald).
+      LogConfig: { Type: 'json-file', Config: {} },
       NetworkMode: cfg.network,
       PortBindings: {},
       RestartPolicy: { Name: 'no', MaximumRetryCount: 0 },

@@ -22,9 +22,9 @@ before(async () => {
 })
 after(async () => { if (skip === false) await api.stop() })
 
-test('docker-py: ping, version, exec_run (demux, 127, env/workdir/user, tty), hijacked socket with half-close, inspect, resize, events', { skip }, async () => {
+test('docker-py: ping, version, containers.run, exec_run (demux, stream, 127, env/workdir/user, tty), hijacked socket with half-close, inspect, resize, events', { skip }, async () => {
   const r = await runProgram('python3', [PY_TEST], { env: { ...process.env, DOCKER_HOST: api.host, CONTAINER: 'pyc' }, timeoutMs: 300_000 })
   assert.equal(r.code, 0, `docker_py_test.py failed:\n${r.stderr}`)
-  assert.match(r.stderr, /Ran 9 tests/)
+  assert.match(r.stderr, /Ran 11 tests/)
   assert.match(r.stderr, /\nOK\n/)
 })

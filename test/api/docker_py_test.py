@@ -39,6 +39,16 @@ class DockerPyExec(unittest.TestCase):
         self.assertEqual(c.name, CONTAINER)
         self.assertIn(CONTAINER, [x.name for x in self.client.containers.list()])
 
+    def test_containers_run_returns_output_and_raises_on_failure(self):
+        self.assertEqual(self.client.containers.run('busybox', ['sh', '-c', 'echo run-out'], remove=True), b'run-out\n')
+        with self.assertRaises(docker.errors.ContainerError) as ctx:
+            self.client.containers.run('busybox', ['sh', '-c', 'echo bad >&2; exit 2'], remove=True)
+        self.assertEqual((ctx.exception.exit_status, ctx.exception.stderr), (2, b'bad\n'))
+
+    def test_exec_run_stream(self):
+        r = self.client.containers.get(CONTAINER).exec_run(['sh', '-c', 'echo 1; sleep 0.2; echo 2'], stream=True)
+        self.assertEqual(b''.join(r.output), b'1\n2\n')
+
     def test_exec_run_demux_separates_stdout_and_stderr(self):
         r = self.client.containers.get(CONTAINER).exec_run(['sh', '-c', 'printf out; printf err >&2; exit 4'], demux=True)
         self.assertEqual(r.exit_code, 4)
