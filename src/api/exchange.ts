@@ -83,7 +83,11 @@ export class Exchange {
       else if (this.#res !== undefined) this.#res.shouldKeepAlive = false
       throw tooLarge(limit)
     }
-    if (this.#socket !== undefined) return this.#readUpgradeBody(Number.isNaN(declared) ? 0 : declared)
+    if (this.#socket !== undefined) {
+      // Node does not parse upgrade bodies; chunked ones would be taken for the start of the client's stdin.
+      if (/chunked/i.test(String(this.req.headers['transfer-encoding'] ?? ''))) throw new EngineError('INVALID_ARGUMENT', 'a chunked request body is not supported with Connection: Upgrade; send Content-Length')
+      return this.#readUpgradeBody(Number.isNaN(declared) ? 0 : declared)
+    }
     // Listeners, not for-await: leaving a for-await early destroys the socket, and a chunked body over the limit
     // would get no 413 at all. Here reading stops, and the 413 goes out with Connection: close.
     const req = this.req
