@@ -61,10 +61,11 @@ test('docker exec -i streams 20 MiB of stdin through intact (sha256), and closes
 
 test('docker exec -it runs under a tty of the caller\'s size, with TERM set; without -t there is no TERM', { skip }, async () => {
   const env = ['env', `DOCKER_HOST=${api.host}`, `DOCKER_CONFIG=${join(work, 'dockercfg')}`]
-  const size = await runInPty([...env, DOCKER_BIN, 'exec', '-it', 'c1', 'stty', 'size'], { rows: 33, cols: 101 })
+  // The sleep keeps the session alive for the CLI's resize after the start (it warns when all its tries fail).
+  const size = await runInPty([...env, DOCKER_BIN, 'exec', '-it', 'c1', 'sh', '-c', 'stty size; sleep 1'], { rows: 33, cols: 101 })
   assert.equal(size.code, 0, size.out)
   assert.equal(size.out, '33 101\r\n')
-  const term = await runInPty([...env, DOCKER_BIN, 'exec', '-it', 'c1', 'sh', '-c', 'echo $TERM; tty'], { rows: 24, cols: 80 })
+  const term = await runInPty([...env, DOCKER_BIN, 'exec', '-it', 'c1', 'sh', '-c', 'echo $TERM; tty; sleep 1'], { rows: 24, cols: 80 })
   assert.match(term.out, /^xterm\r\n\/dev\/pts\/\d+\r\n$/)
   assert.equal(await ok(['exec', 'c1', 'sh', '-c', 'echo "[$TERM]"']), '[]\n')
   // Interactive: what is typed reaches the shell, and its exit code comes back.
@@ -110,9 +111,10 @@ test('docker run without -d: output, then the exit code; --rm removes the contai
   assert.equal(r.out, 'hello from run\n')
   await waitFor('the --rm container to go', async () => (await api.docker(['inspect', 'once'])).code !== 0 ? true : undefined)
   assert.equal(await ok(['run', '-i', '--rm', 'busybox', 'cat'], 'through run -i\n'), 'through run -i\n')
-  // -it: HostConfig.ConsoleSize from create is the size the process starts with.
+  // -it: HostConfig.ConsoleSize from create is the size the process starts with. The sleep keeps the container
+  // running for the CLI's own resize after the start (which, as with dockerd, fails once it has exited).
   const env = ['env', `DOCKER_HOST=${api.host}`, `DOCKER_CONFIG=${join(work, 'dockercfg')}`]
-  const tty = await runInPty([...env, DOCKER_BIN, 'run', '-it', '--rm', 'busybox', 'stty', 'size'], { rows: 17, cols: 73 })
+  const tty = await runInPty([...env, DOCKER_BIN, 'run', '-it', '--rm', 'busybox', 'sh', '-c', 'stty size; sleep 1'], { rows: 17, cols: 73 })
   assert.equal(tty.out, '17 73\r\n')
   assert.equal(tty.code, 0)
 })

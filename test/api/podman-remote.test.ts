@@ -44,7 +44,7 @@ test('podman --remote exec -i: stdin through, closed at EOF', { skip }, async ()
 })
 
 test('podman --remote exec -it runs under a tty of the caller\'s size', { skip }, async () => {
-  const r = await runInPty([PODMAN_BIN, '--remote', '--url', api.host, 'exec', '-it', 'pc', 'sh', '-c', 'stty size; echo $TERM'], { rows: 27, cols: 93 })
+  const r = await runInPty([PODMAN_BIN, '--remote', '--url', api.host, 'exec', '-it', 'pc', 'sh', '-c', 'stty size; echo $TERM; sleep 1'], { rows: 27, cols: 93 })
   assert.equal(r.code, 0, r.out)
   assert.equal(r.out, '27 93\r\nxterm\r\n')
 })
@@ -66,7 +66,7 @@ test('podman --remote run (attached): output, exit code; logs; -it under a pty s
   const last = await api.podman(['logs', '-t', '--tail', '1', 'once'])
   assert.match(last.out + last.stderr, /^\d{4}-\d\d-\d\dT[\d:.]+Z p-(out|err)\n$/)
   assert.equal(await ok(['run', '-i', '--rm', 'busybox', 'cat'], 'via run -i\n'), 'via run -i\n')
-  const tty = await runInPty([PODMAN_BIN, '--remote', '--url', api.host, 'run', '-it', '--rm', 'busybox', 'stty', 'size'], { rows: 19, cols: 71 })
+  const tty = await runInPty([PODMAN_BIN, '--remote', '--url', api.host, 'run', '-it', '--rm', 'busybox', 'sh', '-c', 'stty size; sleep 1'], { rows: 19, cols: 71 })
   assert.equal(tty.out, '19 71\r\n')
   assert.equal(tty.code, 0)
   const ev = await ok(['events', '--since', '5m', '--stream=false', '--filter', 'container=once'])
