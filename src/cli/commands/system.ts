@@ -156,7 +156,7 @@ export const service: Command = {
   ],
   run: async (ctx, p) => {
     const { runService } = await import('../../api/service')
-    return runService({
+    const code = await runService({
       engine: ctx.engine(),
       uri: p.args[0] ?? 'unix:///run/conex/conex.sock',
       idleSeconds: p.flags.time as number,
@@ -166,6 +166,10 @@ export const service: Command = {
       web: str(p.flags, 'web'),
       log: (s) => ctx.err(s + '\n'),
     })
+    // The service has stopped (idle, signal): exit now. A timer left by a streaming handler whose client went away
+    // (an /events follow loop, a hijacked stream's drain) must not keep the process alive after it said it exits.
+    ctx.engine().close()
+    process.exit(code)
   },
 }
 
