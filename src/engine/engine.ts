@@ -26,6 +26,7 @@ import { importImage, loadImages } from './image/image-import'
 import { connectAttachSocket } from '../oci/conmon/attach-socket'
 import { writeResize } from '../oci/conmon/ctl-fifo'
 import { waitExitFile } from '../oci/conmon/exit-file'
+import { cleanStaging } from '../image/layers'
 
 export const VERSION = '0.1.0'
 
@@ -92,11 +93,14 @@ export class LocalEngine implements Engine {
   getContainer (ref: string): Promise<ContainerRecord> { return this.container(ref) }
 
   // Resolves with the exit code once the container has stopped (condition 'stopped', the default).
-  async waitContainer (ref: string, o: { condition?: 'stopped' | 'running' | 'removed', signal?: AbortSignal } = {}): Promise<number> {
+  // 'started' is met by any start after `after` (a startedAt), even one whose process has exited already: a poll
+  // for 'running' missed `docker run busybox echo` (created → running → exited between two looks) and hung.
+  async waitContainer (ref: string, o: { condition?: 'stopped' | 'running' | 'started' | 'removed', after?: number, signal?: AbortSignal } = {}): Promise<number> {
     let c = await this.container(ref)
     const cond = o.condition ?? 'stopped'
     for (;;) {
       if (cond === 'running' && c.state === 'running') return 0
+      if (cond === 'started' && (c.state === 'running' || c.state === 'paused' || c.startedAt !== (o.after ?? 0))) return 0
       if (cond === 'stopped' && (c.state === 'exited' || c.state === 'created')) return c.exitCode
       if (o.signal?.aborted === true) throw new EngineError('TIMEOUT', 'wait aborted')
       // fixed for API: a container being started (pid still 0) has no process to watch yet; waitExitFile's isAlive
@@ -157,6 +161,7 @@ export class LocalEngine implements Engine {
     for (const c of this.ctx.containers.list()) {
       if (c.state === 'running' || c.state === 'paused' || c.state === 'removing') await syncContainer(this.ctx, c).catch(() => undefined)
     }
+    cleanStaging(this.ctx.cfg.root)
   }
 
   /** conmon's exit command lands here. */

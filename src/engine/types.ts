@@ -248,7 +248,7 @@ export interface Engine {
   removeContainer (ref: string, opts?: RemoveOptions): Promise<string | undefined>
   listContainers (opts?: { all?: boolean }): Promise<ContainerRecord[]>
   getContainer (ref: string): Promise<ContainerRecord>
-  waitContainer (ref: string, opts?: { condition?: 'stopped' | 'running' | 'removed', signal?: AbortSignal }): Promise<number>
+  waitContainer (ref: string, opts?: { condition?: 'stopped' | 'running' | 'started' | 'removed', after?: number, signal?: AbortSignal }): Promise<number>
   attachContainer (ref: string, streams: AttachStreams, opts?: { detachKeys?: string, signal?: AbortSignal }): Promise<ContainerStartResult>
   resizeContainer (ref: string, height: number, width: number): Promise<void>
   containerLogs (ref: string, opts: LogsOptions, onLine: (l: LogLine) => void): Promise<void>

@@ -42,7 +42,7 @@ export async function waitFor (engine: LocalEngine, ref: string, condition: stri
   if (condition === 'removed') return engine.waitContainer(ref, { condition: 'removed', signal })
   if (condition === 'next-exit') {
     const c = await engine.getContainer(ref)
-    if (!isLive(c)) await engine.waitContainer(c.id, { condition: 'running', signal })
+    if (!isLive(c)) await engine.waitContainer(c.id, { condition: 'started', after: c.startedAt, signal })
     return engine.waitContainer(c.id, { condition: 'stopped', signal })
   }
   return engine.waitContainer(ref, { condition: 'stopped', signal })
