@@ -4,7 +4,7 @@
 import type { LocalEngine } from '../../engine/engine'
 import type { ContainerRecord } from '../../engine/types'
 import { EngineError, invalid } from '../../errors'
-import { route, type Call } from '../route'
+import { route, type AnyRoute, type Call } from '../route'
 import { q, type Filters } from '../query'
 import { containerJson, containerSummary } from '../docker-shapes'
 import { CreateBodySchema, toCreateOptions } from './container-create'
@@ -12,6 +12,24 @@ import { resolveImageRef } from './images'
 import { attachRoute, logsRoute, rememberConsoleSize, startWithParkedAttach } from './container-io'
 
 const STATES = ['created', 'restarting', 'running', 'removing', 'paused', 'exited', 'dead']
+
+/** A stop timeout from a query: absent or negative (-1) means the container's own stop timeout. */
+export function stopTimeout (t: number | undefined): number | undefined {
+  return t === undefined || t < 0 ? undefined : t
+}
+
+/** POST {path}/kill, the same for Docker and libpod: the signal defaults to SIGKILL (an empty one too). */
+export function killRoute (path: string): AnyRoute {
+  return route({
+    method: 'POST',
+    path,
+    query: { signal: q.str({ maxLength: 32 }) },
+    handler: async (c) => {
+      await c.engine.killContainer(c.params.id, c.query.signal === undefined || c.query.signal === '' ? 'SIGKILL' : c.query.signal)
+      c.x.send(204)
+    },
+  })
+}
 
 // Extras for containerJson that live outside the record.
 export function containerExtras (engine: LocalEngine, c: ContainerRecord): { execIds: string[], runtime: string, logPath: string } {
@@ -114,25 +132,17 @@ export const containerRoutes = [
       const rec = await c.engine.getContainer(c.params.id)
       if (!isLive(rec)) { c.x.send(304); return }
       if (c.query.signal !== undefined) throw new EngineError('NOT_IMPLEMENTED', 'stop with a signal other than the container\'s stop signal is not supported; use kill')
-      await c.engine.stopContainer(rec.id, c.query.t === undefined || c.query.t < 0 ? undefined : c.query.t)
+      await c.engine.stopContainer(rec.id, stopTimeout(c.query.t))
       c.x.send(204)
     },
   }),
-  route({
-    method: 'POST',
-    path: '/containers/{id}/kill',
-    query: { signal: q.str({ maxLength: 32 }) },
-    handler: async (c) => {
-      await c.engine.killContainer(c.params.id, c.query.signal === undefined || c.query.signal === '' ? 'SIGKILL' : c.query.signal)
-      c.x.send(204)
-    },
-  }),
+  killRoute('/containers/{id}/kill'),
   route({
     method: 'POST',
     path: '/containers/{id}/restart',
     query: { t: q.int({ min: -1, max: 2147483647 }), signal: q.str({ maxLength: 32 }) },
     handler: async (c) => {
-      await c.engine.restartContainer(c.params.id, c.query.t === undefined || c.query.t < 0 ? undefined : c.query.t)
+      await c.engine.restartContainer(c.params.id, stopTimeout(c.query.t))
       c.x.send(204)
     },
   }),

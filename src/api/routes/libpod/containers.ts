@@ -3,7 +3,7 @@
 import { EngineError } from '../../../errors'
 import { route } from '../../route'
 import { q } from '../../query'
-import { containerExtras, filterContainers, waitFor, clientGone } from '../containers'
+import { containerExtras, filterContainers, waitFor, clientGone, killRoute, stopTimeout } from '../containers'
 import { resolveImageRef } from '../images'
 import { startWithParkedAttach } from '../container-io'
 import { listContainer, inspectContainer, SpecGeneratorSchema, specToCreateOptions } from './shapes'
@@ -69,20 +69,11 @@ export const libpodContainerRoutes = [
     handler: async (c) => {
       const rec = await c.engine.getContainer(c.params.id)
       if (!isLive(rec.state)) { c.x.send(304); return }
-      const t = c.query.timeout ?? c.query.t
-      await c.engine.stopContainer(rec.id, t === undefined || t < 0 ? undefined : t)
+      await c.engine.stopContainer(rec.id, stopTimeout(c.query.timeout ?? c.query.t))
       c.x.send(204)
     },
   }),
-  route({
-    method: 'POST',
-    path: '/libpod/containers/{id}/kill',
-    query: { signal: q.str({ maxLength: 32 }) },
-    handler: async (c) => {
-      await c.engine.killContainer(c.params.id, c.query.signal === undefined || c.query.signal === '' ? 'SIGKILL' : c.query.signal)
-      c.x.send(204)
-    },
-  }),
+  killRoute('/libpod/containers/{id}/kill'),
   route({
     method: 'POST',
     path: '/libpod/containers/{id}/wait',
@@ -102,8 +93,7 @@ export const libpodContainerRoutes = [
     path: '/libpod/containers/{id}',
     query: { force: q.bool(), v: q.bool(), ignore: q.bool(), depend: q.bool(), timeout: q.int({ min: -1, max: 2147483647 }) },
     handler: async (c) => {
-      const t = c.query.timeout
-      const id = await c.engine.removeContainer(c.params.id, { force: c.query.force === true, ignore: c.query.ignore === true, timeout: t === undefined || t < 0 ? undefined : t })
+      const id = await c.engine.removeContainer(c.params.id, { force: c.query.force === true, ignore: c.query.ignore === true, timeout: stopTimeout(c.query.timeout) })
       c.x.json(200, id === undefined ? [] : [{ Id: id, Err: null, RawInput: c.params.id }])
     },
   }),
