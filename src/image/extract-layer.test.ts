@@ -23,10 +23,15 @@ const getfattr = (p: string, name: string): string => execFileSync('getfattr', [
 
 test('normaliseEntryPath cleans paths lexically and reports escapes', () => {
   assert.equal(normaliseEntryPath('./a//b/./c/'), 'a/b/c')
-  assert.equal(normaliseEntryPath('/etc/passwd'), 'etc/passwd')
+  assert.equal(normaliseEntryPath('./etc/passwd'), 'etc/passwd')
   assert.equal(normaliseEntryPath('a/../b'), 'b')
   assert.equal(normaliseEntryPath('./'), '')
+  assert.equal(normaliseEntryPath('.'), '')
   assert.equal(normaliseEntryPath('a/../../b'), null)
+  // absolute paths are not made relative (tar's way) but refused
+  assert.equal(normaliseEntryPath('/etc/passwd'), null)
+  assert.equal(normaliseEntryPath('//etc'), null)
+  assert.equal(normaliseEntryPath('/'), null)
   assert.equal(normaliseEntryPath('/../etc'), null)
 })
 
@@ -64,7 +69,7 @@ withTmp('extracts a system-tar layer with exact contents, modes, owners, times a
   assert.equal(lstatSync(path.join(dest, 'pipe')).isFIFO(), true)
 })
 
-withTmp('refuses ../ escapes, and strips a leading / from absolute paths', async dir => {
+withTmp('refuses ../ escapes and absolute paths; ./ names are fine', async dir => {
   const dest = path.join(dir, 'a', 'diff')
   await assert.rejects(extractEntries([{ path: '../../etc/passwd', body: 'owned' }], dest),
     { name: 'EngineError', code: 'UNSAFE_ARCHIVE', message: 'archive entry "../../etc/passwd" escapes the destination' })
@@ -72,10 +77,27 @@ withTmp('refuses ../ escapes, and strips a leading / from absolute paths', async
     { code: 'UNSAFE_ARCHIVE', message: 'archive entry "x/../../y" escapes the destination' })
   assert.equal(existsSync(path.join(dir, 'etc')), false)
   assert.equal(existsSync(path.join(dir, 'a', 'y')), false)
-  await extractEntries([{ path: '/etc/conex-abs-test', body: 'inside' }, { path: 'x/../kept', body: 'kept' }], dest)
-  assert.equal(read(path.join(dest, 'etc/conex-abs-test')), 'inside')
-  assert.equal(read(path.join(dest, 'kept')), 'kept')
+  for (const [entries, message] of [
+    [[{ path: 'ok', body: 'ok' }, { path: '/etc/conex-abs-test', body: 'outside' }], 'archive entry "/etc/conex-abs-test" has an absolute path; layer entries must be relative'],
+    [[{ path: '/tmp/', type: 'dir' }], 'archive entry "/tmp/" has an absolute path; layer entries must be relative'],
+    [[{ path: '/', type: 'dir' }], 'archive entry "/" has an absolute path; layer entries must be relative'],
+    [[{ path: '//etc/conex-abs-test', body: 'x' }], 'archive entry "//etc/conex-abs-test" has an absolute path; layer entries must be relative'],
+    [[{ path: '/' + 'p'.repeat(120) + '/conex-abs-test', body: 'x', longName: 'pax' }], `archive entry "/${'p'.repeat(120)}/conex-abs-test" has an absolute path; layer entries must be relative`],
+  ] as Array<[FixtureEntry[], string]>) {
+    const d = path.join(dir, 'abs', 'diff')
+    await assert.rejects(extractEntries(entries, d), { code: 'UNSAFE_ARCHIVE', message })
+    assert.equal(existsSync(path.join(d, 'etc')), false)
+    assert.equal(existsSync(path.join(d, 'tmp')), false)
+    rmSync(path.join(dir, 'abs'), { recursive: true })
+  }
   assert.equal(existsSync('/etc/conex-abs-test'), false)
+  // `tar -C dir -c .` output: the "./" member itself and "./"-prefixed names
+  await extractEntries([{ path: './', type: 'dir' }, { path: './etc/', type: 'dir' }, { path: './etc/passwd', body: 'inside' }, { path: 'x/../kept', body: 'kept' }], dest)
+  assert.equal(read(path.join(dest, 'etc/passwd')), 'inside')
+  assert.equal(read(path.join(dest, 'kept')), 'kept')
+  // an absolute symlink target is normal in a rootfs: it resolves inside the container
+  await extractEntries([{ path: 'bin/busybox', body: 'bb' }, { path: 'bin/sh', type: 'symlink', linkname: '/bin/busybox' }], dest)
+  assert.equal(readlinkSync(path.join(dest, 'bin/sh')), '/bin/busybox')
 })
 
 withTmp('never writes through a symlink, even one that replaced a directory', async dir => {
@@ -101,7 +123,11 @@ withTmp('hard links must point at something already extracted inside the destina
   const dest = path.join(dir, 'diff')
   const nlink = statSync('/etc/passwd').nlink
   await assert.rejects(extractEntries([{ path: 'pw', type: 'hardlink', linkname: '/etc/passwd' }], dest),
-    { code: 'UNSAFE_ARCHIVE', message: 'archive entry "pw" links to "/etc/passwd", which is not in the layer' })
+    { code: 'UNSAFE_ARCHIVE', message: 'archive entry "pw" hard-links the absolute path "/etc/passwd"; link targets must be relative' })
+  await assert.rejects(extractEntries([{ path: 'etc/passwd', body: 'x' }, { path: 'pw', type: 'hardlink', linkname: '/etc/passwd' }], path.join(dir, 'abs')),
+    { code: 'UNSAFE_ARCHIVE', message: 'archive entry "pw" hard-links the absolute path "/etc/passwd"; link targets must be relative' })
+  await assert.rejects(extractEntries([{ path: 'pw', type: 'hardlink', linkname: 'etc/passwd' }], dest),
+    { code: 'UNSAFE_ARCHIVE', message: 'archive entry "pw" links to "etc/passwd", which is not in the layer' })
   await assert.rejects(extractEntries([{ path: 'pw', type: 'hardlink', linkname: '../../etc/passwd' }], dest),
     { code: 'UNSAFE_ARCHIVE', message: 'archive entry "pw" links to "../../etc/passwd", outside the destination' })
   await assert.rejects(extractEntries([{ path: 'etc', type: 'symlink', linkname: '/etc' }, { path: 'pw', type: 'hardlink', linkname: 'etc/passwd' }], dest),
@@ -111,7 +137,7 @@ withTmp('hard links must point at something already extracted inside the destina
   assert.equal(statSync('/etc/passwd').nlink, nlink)
   assert.equal(existsSync(path.join(dest, 'pw')), false)
   const ok = path.join(dir, 'ok')
-  await extractEntries([{ path: 'etc/passwd', body: 'root:x:0:0::/root:/bin/sh\n' }, { path: 'pw', type: 'hardlink', linkname: '/etc/passwd' }], ok)
+  await extractEntries([{ path: 'etc/passwd', body: 'root:x:0:0::/root:/bin/sh\n' }, { path: 'pw', type: 'hardlink', linkname: './etc/passwd' }], ok)
   assert.equal(statSync(path.join(ok, 'pw')).ino, statSync(path.join(ok, 'etc/passwd')).ino)
   assert.equal(read(path.join(ok, 'pw')), 'root:x:0:0::/root:/bin/sh\n')
 })

@@ -29,9 +29,11 @@ const unsafe = (message: string): EngineError => new EngineError('UNSAFE_ARCHIVE
 // Extended attributes worth restoring from a layer; trusted.* (overlay's own) and the rest are ignored.
 const keepXattr = (name: string): boolean => name.startsWith('user.') || name === 'security.capability'
 
-// Cleans an archive path to one relative to the destination ('' is the destination itself), or null when `..`
-// climbs above it. A leading '/' is dropped, as tar does.
+// Cleans an archive path to one relative to the destination ('' is the destination itself), or null when it is
+// absolute or `..` climbs above it. Callers refuse both (isAbsoluteEntryPath tells them apart for the message); a
+// leading './', as in `tar -C dir -c .` output, is fine.
 export function normaliseEntryPath (raw: string): string | null {
+  if (isAbsoluteEntryPath(raw)) return null
   const out: string[] = []
   for (const part of raw.split('/')) {
     if (part === '' || part === '.') continue
@@ -40,6 +42,10 @@ export function normaliseEntryPath (raw: string): string | null {
   }
   return out.join('/')
 }
+
+// Image layers (docker save, podman save, docker export, `tar -C dir -c .`) name members relative to the layer's
+// root; an absolute name only comes from `tar -P` or a hand-made archive, and is refused rather than made relative.
+export const isAbsoluteEntryPath = (raw: string): boolean => raw.startsWith('/')
 
 export async function lstatOrNull (p: string): Promise<Stats | null> {
   try { return await fs.lstat(p) } catch (err) {
@@ -145,6 +151,7 @@ export async function extractLayer (input: Readable, destDir: string, opts: Extr
 async function extractEntry (ctx: Ctx, entry: TarEntry): Promise<void> {
   const name = entry.path
   if (name.includes('\0') || entry.linkname.includes('\0')) throw unsafe(`archive entry "${name}" contains a NUL byte`)
+  if (isAbsoluteEntryPath(name)) throw unsafe(`archive entry "${name}" has an absolute path; layer entries must be relative`)
   const rel = normaliseEntryPath(name)
   if (rel === null) throw unsafe(`archive entry "${name}" escapes the destination`)
   if (rel === '') {
@@ -193,8 +200,11 @@ async function extractEntry (ctx: Ctx, entry: TarEntry): Promise<void> {
   await applyAttributes(ctx, abs, entry)
 }
 
-// Resolves a hard link's target inside the destination; it must already exist there and not be a directory.
+// Resolves a hard link's target inside the destination; it must already exist there and not be a directory. A hard
+// link names another member, so an absolute target is refused like an absolute name (symlink targets are not
+// checked: `/bin/busybox` is resolved inside the container at run time, and no write ever follows a symlink).
 async function hardlinkTarget (ctx: Ctx, entry: TarEntry): Promise<string> {
+  if (isAbsoluteEntryPath(entry.linkname)) throw unsafe(`archive entry "${entry.path}" hard-links the absolute path "${entry.linkname}"; link targets must be relative`)
   const target = normaliseEntryPath(entry.linkname)
   if (target === null || target === '') throw unsafe(`archive entry "${entry.path}" links to "${entry.linkname}", outside the destination`)
   const found = await ctx.tree.prepareParents(target, entry.path, false)

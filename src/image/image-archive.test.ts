@@ -189,6 +189,9 @@ withTmp('rejects oci-archives with tampered blobs, wrong sizes, wrong diff ids o
 withTmp('refuses outer members and references that escape the work directory', async dir => {
   const cases: Array<[FixtureEntry[], string]> = [
     [[{ path: '../evil', body: 'x' }], 'archive member "../evil" escapes the work directory'],
+    [[{ path: '/tmp/evil', body: 'x' }], 'archive member "/tmp/evil" has an absolute path; archive members must be relative'],
+    [[{ path: 'manifest.json', body: JSON.stringify([{ Config: 'c.json', RepoTags: [], Layers: ['/etc/passwd'] }]) }, { path: 'c.json', body: '{}' }],
+      'manifest.json entry 0 layer "/etc/passwd" is an absolute path'],
     [[{ path: 'x/layer.tar', type: 'symlink', linkname: '../../etc/passwd' }], 'archive member "x/layer.tar" links to "../../etc/passwd", outside the archive'],
     [[{ path: 'x/layer.tar', type: 'symlink', linkname: '/etc/passwd' }], 'archive member "x/layer.tar" links to "/etc/passwd", outside the archive'],
     [[{ path: 'x/layer.tar', type: 'hardlink', linkname: '../etc/passwd' }], 'archive member "x/layer.tar" links to "../etc/passwd", outside the archive'],

@@ -7,7 +7,7 @@ import path from 'node:path'
 import type { Readable } from 'node:stream'
 import { createGunzip } from 'node:zlib'
 import { EngineError } from '../errors'
-import { normaliseEntryPath, SafeTree, lstatOrNull } from './extract-layer'
+import { isAbsoluteEntryPath, normaliseEntryPath, SafeTree, lstatOrNull } from './extract-layer'
 import { readTar } from './tar-reader'
 
 // One image found in an archive. `config` is the whole image config JSON (its `.config` has Env, Cmd, ...).
@@ -50,7 +50,7 @@ class Members {
   // Follows aliases to a saved file; `what` names the reference in errors.
   resolve (ref: string, what: string): { rel: string, member: Member } {
     let rel = normaliseEntryPath(ref)
-    if (rel === null) throw unsafe(`${what} "${ref}" escapes the archive`)
+    if (rel === null) throw unsafe(`${what} "${ref}" ${isAbsoluteEntryPath(ref) ? 'is an absolute path' : 'escapes the archive'}`)
     for (let hops = 0; hops < 16 && this.links.has(rel); hops++) rel = this.links.get(rel) as string
     const member = this.files.get(rel)
     if (member === undefined) throw invalid(`${what} "${ref}" is missing from the archive`)
@@ -116,6 +116,7 @@ async function saveMembers (input: Readable, members: Members, opts: ReadImageAr
   let entries = 0
   for await (const entry of readTar(input)) {
     if (++entries > maxEntries) throw unsafe(`image archive has more than ${maxEntries} entries`)
+    if (isAbsoluteEntryPath(entry.path)) throw unsafe(`archive member "${entry.path}" has an absolute path; archive members must be relative`)
     const rel = entry.path.includes('\0') ? null : normaliseEntryPath(entry.path)
     if (rel === null) throw unsafe(`archive member "${entry.path}" escapes the work directory`)
     if (entry.type === 'dir') continue

@@ -1,11 +1,11 @@
 // Images from outside: `import` of a rootfs tarball made by the system tar (with --change), `load` of a
 // docker-archive built by hand and of an oci-archive made from it by skopeo, each then run for real; and an archive
-// entry that climbs out of the store is refused with nothing written outside.
+// entry that climbs out of the store or has an absolute name is refused with nothing written outside.
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs'
+import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { makeStore, type Store } from '../helpers'
 import { makeTar } from '../fixtures/make-tar'
@@ -105,4 +105,57 @@ test('an archive entry that climbs out (../escape) is refused and nothing is wri
   const found = execFileSync('find', [dirname(s.root), '-name', 'escape'], { encoding: 'utf8' })
   assert.equal(found, '')
   assert.deepEqual(readdirSync(join(s.root, 'tmp')), [])
+})
+
+// A docker-archive around one layer, as a file: the layer's absolute names are seen only once it is extracted.
+function wrapLayer (name: string, layer: Buffer, tag: string): string {
+  const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', config: { Cmd: ['sh'] }, rootfs: { type: 'layers', diff_ids: [`sha256:${sha(layer)}`] } }))
+  const manifest = JSON.stringify([{ Config: `${sha(config)}.json`, RepoTags: [tag], Layers: [`${sha(layer)}/layer.tar`] }])
+  const out = join(work, `${name}.tar`)
+  writeFileSync(out, makeTar([{ path: 'manifest.json', body: manifest }, { path: `${sha(config)}.json`, body: config }, { path: `${sha(layer)}/`, type: 'dir' }, { path: `${sha(layer)}/layer.tar`, body: layer }]))
+  return out
+}
+
+test('absolute member names are refused by import and load (exit 125, one line), not made relative', async () => {
+  const marker = `conex-abs-${process.pid}`
+  const layer = makeTar([{ path: './', type: 'dir' }, { path: './ok.txt', body: 'ok\n' }, { path: `/tmp/${marker}`, body: 'bad\n' }])
+  const plain = join(work, 'absolute.tar')
+  writeFileSync(plain, layer)
+  const hardlink = join(work, 'abs-hardlink.tar')
+  writeFileSync(hardlink, makeTar([{ path: 'etc/', type: 'dir' }, { path: 'etc/passwd', body: 'x\n' }, { path: 'pw', type: 'hardlink', linkname: '/etc/passwd' }]))
+  const layerMsg = `Error: archive entry "/tmp/${marker}" has an absolute path; layer entries must be relative\n`
+  const linkMsg = 'Error: archive entry "pw" hard-links the absolute path "/etc/passwd"; link targets must be relative\n'
+  const before = await ok(['images', '-q'])
+  const cases: Array<[string[], string]> = [
+    [['import', plain, 'abs:1'], layerMsg],
+    [['load', '-i', wrapLayer('abs-docker', layer, 'absload:1')], layerMsg],
+    [['import', hardlink, 'abs:2'], linkMsg],
+    // the outer archive's own members
+    [['load', '-i', plain], `Error: archive member "/tmp/${marker}" has an absolute path; archive members must be relative\n`],
+  ]
+  for (const [argv, message] of cases) {
+    const r = await s.conex(argv)
+    assert.equal(r.code, 125, `${argv.join(' ')}: ${r.stderr}`)
+    assert.equal(r.stderr.split('\n').filter((l) => l !== '' && !l.includes('\r') && !/^(Importing|Loading)/.test(l)).join('\n') + '\n', message)
+  }
+  assert.equal(existsSync(`/tmp/${marker}`), false)
+  assert.equal(await ok(['images', '-q']), before)
+  assert.equal(execFileSync('find', [dirname(s.root), '-name', marker], { encoding: 'utf8' }), '')
+  assert.deepEqual(readdirSync(join(s.root, 'tmp')), [])
+  // no layer left behind: every stored layer belongs to an image
+  const layers = execFileSync('find', [s.root, '-name', 'ok.txt'], { encoding: 'utf8' })
+  assert.equal(layers, '')
+})
+
+test('a layer written by tar -C dir -c . (a "./" member and ./ names) with an absolute symlink target imports and runs', async () => {
+  const rootfs = join(work, 'rootfs-abs-link')
+  mkdirSync(join(rootfs, 'usr', 'bin'), { recursive: true })
+  cpSync(join(work, 'rootfs', 'bin'), join(rootfs, 'bin'), { recursive: true, verbatimSymlinks: true })
+  symlinkSync('/bin/busybox', join(rootfs, 'usr', 'bin', 'echo'))
+  const tarFile = join(work, 'rootfs-abs-link.tar')
+  execFileSync('tar', ['-C', rootfs, '-cf', tarFile, '.'])
+  assert.match(execFileSync('tar', ['-tf', tarFile], { encoding: 'utf8' }), /^\.\/\n(.*\n)*\.\/usr\/bin\/echo\n/)
+  await ok(['import', tarFile, 'abslink:1'])
+  assert.equal(await ok(['run', '--rm', 'abslink:1', '/usr/bin/echo', 'via-absolute-link']), 'via-absolute-link\n')
+  await ok(['rmi', 'abslink:1'])
 })
