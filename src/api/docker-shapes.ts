@@ -1,12 +1,10 @@
 // Engine records → the Docker Engine API's JSON shapes (moby api/swagger.yaml: ContainerInspectResponse,
 // ContainerSummary, ExecInspectResponse, ImageSummary, ImageInspect). Mapped here once; routes only pick.
 import type { ContainerRecord, ExecSessionRecord, ImageSummary } from '../engine/types'
+import { ZERO_TIME, rfc3339 } from '../util/time'
 
-/** Go's zero time, which Docker prints for "never". */
-export const ZERO_TIME = '0001-01-01T00:00:00Z'
-
-// RFC 3339 with nanoseconds, Docker's time format; ZERO_TIME for 0.
-export const rfc3339 = (ms: number): string => ms > 0 ? new Date(ms).toISOString().replace(/(\.\d{3})Z$/, '$1000000Z') : ZERO_TIME
+// Kept here too for the callers (and tests) that take it with the other shapes.
+export { rfc3339 }
 
 export const imageId = (id: string): string => id.startsWith('sha256:') ? id : `sha256:${id}`
 

@@ -2,7 +2,7 @@
 // `info`/`version` shapes for libpod. Mapped here once.
 import type { EngineEvent, HostInfo } from '../engine/types'
 import { MAX_API_VERSION, MIN_API_VERSION, LIBPOD_API_VERSION } from './router'
-import { rfc3339 } from './docker-shapes'
+import { rfc3339 } from '../util/time'
 
 const goArch = (a: string): string => a === 'x64' ? 'amd64' : a === 'ia32' ? '386' : a
 const unameArch = (a: string): string => a === 'x64' ? 'x86_64' : a === 'arm64' ? 'aarch64' : a

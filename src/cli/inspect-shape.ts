@@ -3,8 +3,7 @@
 import type { ContainerRecord, ExecSessionRecord, ImageSummary } from '../engine/types'
 import { effectiveCaps } from '../oci/spec'
 import { parseDetachKeys } from '../oci/conmon/detach-keys'
-
-const iso = (ms: number): string => ms > 0 ? new Date(ms).toISOString().replace('Z', '000000Z').replace(/\.(\d{3})000000Z$/, '.$1000000Z') : '0001-01-01T00:00:00Z'
+import { rfc3339 } from '../util/time'
 
 export interface InspectExtras { execIds: string[], rootfs: string, upper: string, work: string, lower: string[], runtime: string, bundle: string, logPath: string }
 
@@ -14,7 +13,7 @@ export function toContainerInspect (c: ContainerRecord, x: InspectExtras): Recor
   const caps = effectiveCaps(c.config)
   return {
     Id: c.id,
-    Created: iso(c.createdAt),
+    Created: rfc3339(c.createdAt),
     Path: args[0] ?? '',
     Args: args.slice(1),
     State: {
@@ -29,8 +28,8 @@ export function toContainerInspect (c: ContainerRecord, x: InspectExtras): Recor
       ConmonPid: running ? c.conmonPid : 0,
       ExitCode: c.exitCode,
       Error: '',
-      StartedAt: iso(c.startedAt),
-      FinishedAt: iso(c.finishedAt),
+      StartedAt: rfc3339(c.startedAt),
+      FinishedAt: rfc3339(c.finishedAt),
     },
     Image: c.imageId,
     ImageName: c.imageName,
@@ -99,7 +98,7 @@ export function toImageInspect (i: ImageSummary): Record<string, unknown> {
     Digest: `sha256:${i.id}`,
     RepoTags: i.names,
     RepoDigests: [],
-    Created: iso(i.createdAt),
+    Created: rfc3339(i.createdAt),
     Size: i.size,
     VirtualSize: i.size,
     Config: i.config,

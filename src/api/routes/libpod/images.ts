@@ -4,7 +4,7 @@ import { EngineError } from '../../../errors'
 import { route } from '../../route'
 import { q } from '../../query'
 import { resolveImageRef } from '../images'
-import { rfc3339 } from '../../docker-shapes'
+import { rfc3339 } from '../../../util/time'
 
 export const libpodImageRoutes = [
   route({

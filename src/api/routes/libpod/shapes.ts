@@ -4,7 +4,8 @@ import { constants } from 'node:os'
 import type { ContainerCreateOptions, ContainerRecord } from '../../../engine/types'
 import { invalid, EngineError } from '../../../errors'
 import { s, type Infer } from '../../schema'
-import { rfc3339, imageId } from '../../docker-shapes'
+import { imageId } from '../../docker-shapes'
+import { rfc3339 } from '../../../util/time'
 
 const isLive = (c: ContainerRecord): boolean => c.state === 'running' || c.state === 'paused'
 
