@@ -23,6 +23,10 @@ export interface EngineConfig {
   execRetentionSeconds: number
   /** At most this many ended exec sessions are kept per container. */
   execRetentionCount: number
+  /** Exec sessions created but never started are removed after this many seconds; 0 keeps them (until their container stops). */
+  execCreatedTimeoutSeconds: number
+  /** The service aborts an image upload (import, load) when no body byte arrives for this many seconds; 0: never. */
+  uploadIdleTimeoutSeconds: number
   /** Path of the config file that was read, if any. */
   configFile?: string
 }
@@ -42,6 +46,8 @@ interface ConfigFile {
   detach_keys?: string
   exec_retention_seconds?: number
   exec_retention_count?: number
+  exec_created_timeout_seconds?: number
+  upload_idle_timeout_seconds?: number
 }
 
 const DEFAULT_CONFIG_FILE = '/etc/conex/conex.json'
@@ -86,6 +92,17 @@ function readConfigFile (path: string, required: boolean): ConfigFile {
   }
 }
 
+// A duration in seconds from $CONEX_<KEY> (upper case), else the config file's key, else the default; fractions are
+// allowed (tests use 0.5), negative or non-numeric values are refused.
+function seconds (file: ConfigFile, key: 'exec_created_timeout_seconds' | 'upload_idle_timeout_seconds', dflt: number): number {
+  const env = process.env[`CONEX_${key.toUpperCase()}`]
+  const raw: unknown = env !== undefined && env !== '' ? Number(env) : file[key] ?? dflt
+  if (typeof raw !== 'number' || !Number.isFinite(raw) || raw < 0) {
+    throw new EngineError('INVALID_ARGUMENT', `${env !== undefined && env !== '' ? `CONEX_${key.toUpperCase()}` : key} must be a number of seconds >= 0, got ${JSON.stringify(env ?? file[key])}`)
+  }
+  return raw
+}
+
 // Resolves the engine configuration from flags, CONEX_* environment variables, the config file and defaults.
 export function loadConfig (o: ConfigOverrides = {}): EngineConfig {
   const explicit = o.config ?? process.env.CONEX_CONFIG
@@ -104,6 +121,8 @@ export function loadConfig (o: ConfigOverrides = {}): EngineConfig {
     detachKeys: file.detach_keys ?? 'ctrl-p,ctrl-q',
     execRetentionSeconds: file.exec_retention_seconds ?? 300,
     execRetentionCount: file.exec_retention_count ?? 100,
+    execCreatedTimeoutSeconds: seconds(file, 'exec_created_timeout_seconds', 600),
+    uploadIdleTimeoutSeconds: seconds(file, 'upload_idle_timeout_seconds', 60),
     configFile: existsSync(explicit ?? DEFAULT_CONFIG_FILE) ? (explicit ?? DEFAULT_CONFIG_FILE) : undefined,
   }
 }

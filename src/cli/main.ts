@@ -80,6 +80,9 @@ export async function main (argv: string[]): Promise<number> {
           const { loadConfig } = require('../config') as typeof import('../config')
           const cfg = loadConfig({ root: globals.root, runroot: globals.runroot, runtime: globals.runtime, config: globals.config })
           engine = new LocalEngine({ cfg, selfCommand: selfCommand(), requester: `cli:uid=${process.getuid?.() ?? 0}` })
+          // No daemon ages out exec sessions that were created and never started: every command that opens the store does.
+          const { pruneUnstartedExecSessions } = require('../engine/exec/exec-expiry') as typeof import('../engine/exec/exec-expiry')
+          try { pruneUnstartedExecSessions(engine.ctx) } catch { /* best effort: the next command or the service retries */ }
         }
         return engine
       },

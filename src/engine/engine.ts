@@ -21,6 +21,7 @@ import { cleanupContainer, cleanupExec } from './container/cleanup'
 import { createExecSession, startExecSession, resizeExecSession, attachExecSession } from './exec/exec-service'
 import { stopExecSession, removeExecSession } from './exec/exec-stop'
 import { reapExecSession } from './exec/exec-reaper'
+import { pruneUnstartedExecSessions } from './exec/exec-expiry'
 import { listImages, getImage, tagImage, removeImage } from './image/image-service'
 import { importImage, loadImages } from './image/image-import'
 import { connectAttachSocket } from '../oci/conmon/attach-socket'
@@ -162,6 +163,7 @@ export class LocalEngine implements Engine {
       if (c.state === 'running' || c.state === 'paused' || c.state === 'removing') await syncContainer(this.ctx, c).catch(() => undefined)
     }
     cleanStaging(this.ctx.cfg.root)
+    pruneUnstartedExecSessions(this.ctx)
   }
 
   /** conmon's exit command lands here. */

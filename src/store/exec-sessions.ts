@@ -37,6 +37,8 @@ export class ExecSessionStore {
   readonly #running
   readonly #delete
   readonly #prune
+  readonly #anyCreatedBefore
+  readonly #pruneCreated
 
   constructor (db: Db) {
     this.#db = db
@@ -51,6 +53,8 @@ export class ExecSessionStore {
     this.#prune = db.prepare(`DELETE FROM exec_sessions WHERE state = 'stopped' AND container_id = @containerId AND
       (ended_at < @before OR id NOT IN (SELECT id FROM exec_sessions WHERE container_id = @containerId
         AND state = 'stopped' ORDER BY ended_at DESC, rowid DESC LIMIT @count))`)
+    this.#anyCreatedBefore = db.prepare("SELECT 1 FROM exec_sessions WHERE state = 'created' AND created_at < ? LIMIT 1")
+    this.#pruneCreated = db.prepare("DELETE FROM exec_sessions WHERE state = 'created' AND created_at < ?")
   }
 
   add (s: ExecSessionRecord): void { this.#insert.run({ ...s, config: JSON.stringify(s.config) }) }
@@ -84,4 +88,9 @@ export class ExecSessionStore {
   prune (containerId: string, before: number, count: number): number {
     return this.#prune.run({ containerId, before, count }).changes
   }
+
+  // Sessions never started (any container) created before `before`: whether there are any (a read, no lock), and
+  // their removal (call inside a write transaction); it returns how many went.
+  anyCreatedBefore (before: number): boolean { return this.#anyCreatedBefore.get(before) !== undefined }
+  pruneCreated (before: number): number { return this.#pruneCreated.run(before).changes }
 }
