@@ -2,6 +2,7 @@
 import type { Db } from './db'
 import type { ContainerRecord, ContainerState } from '../engine/types'
 import { EngineError } from '../errors'
+import { updater, type Updater } from './update-builder'
 
 interface Row {
   id: string, name: string, image_id: string, image_name: string, config: string, state: ContainerState,
@@ -36,7 +37,6 @@ const COLUMNS: Record<keyof ContainerUpdate, string> = {
 }
 
 export class ContainerStore {
-  readonly #db: Db
   readonly #insert
   readonly #byId
   readonly #byName
@@ -44,9 +44,9 @@ export class ContainerStore {
   readonly #all
   readonly #delete
   readonly #latest
+  readonly #update: Updater<ContainerUpdate>
 
   constructor (db: Db) {
-    this.#db = db
     this.#insert = db.prepare(`INSERT INTO containers (id, name, image_id, image_name, config, state, created_at)
       VALUES (@id, @name, @imageId, @imageName, @config, @state, @createdAt)`)
     this.#byId = db.prepare('SELECT * FROM containers WHERE id = ?')
@@ -55,6 +55,7 @@ export class ContainerStore {
     this.#all = db.prepare('SELECT * FROM containers ORDER BY created_at DESC, rowid DESC')
     this.#delete = db.prepare('DELETE FROM containers WHERE id = ?')
     this.#latest = db.prepare('SELECT * FROM containers ORDER BY created_at DESC, rowid DESC LIMIT 1')
+    this.#update = updater(db, 'containers', COLUMNS)
   }
 
   // Adds a container; a taken name is NAME_IN_USE.
@@ -91,14 +92,7 @@ export class ContainerStore {
 
   list (): ContainerRecord[] { return (this.#all.all() as Row[]).map(fromRow) }
 
-  update (id: string, u: ContainerUpdate): void {
-    const keys = Object.keys(u) as Array<keyof ContainerUpdate>
-    if (keys.length === 0) return
-    const sets = keys.map((k) => `${COLUMNS[k]} = @${k}`).join(', ')
-    const params: Record<string, unknown> = { id }
-    for (const k of keys) params[k] = typeof u[k] === 'boolean' ? (u[k] === true ? 1 : 0) : u[k]
-    this.#db.prepare(`UPDATE containers SET ${sets} WHERE id = @id`).run(params)
-  }
+  update (id: string, u: ContainerUpdate): void { this.#update(id, u) }
 
   remove (id: string): void { this.#delete.run(id) }
 }

@@ -1,6 +1,7 @@
 // Exec session rows. The schema's CHECKs keep states and exit codes valid whatever writes them.
 import type { Db } from './db'
 import type { ExecSessionRecord, ExecState } from '../engine/types'
+import { updater, type Updater } from './update-builder'
 
 interface Row {
   id: string, container_id: string, config: string, state: ExecState, pid: number, pid_start: string,
@@ -29,7 +30,6 @@ const COLUMNS: Record<keyof ExecUpdate, string> = {
 }
 
 export class ExecSessionStore {
-  readonly #db: Db
   readonly #insert
   readonly #byId
   readonly #byPrefix
@@ -39,9 +39,9 @@ export class ExecSessionStore {
   readonly #prune
   readonly #anyCreatedBefore
   readonly #pruneCreated
+  readonly #update: Updater<ExecUpdate>
 
   constructor (db: Db) {
-    this.#db = db
     this.#insert = db.prepare(`INSERT INTO exec_sessions (id, container_id, config, state, created_at)
       VALUES (@id, @containerId, @config, @state, @createdAt)`)
     this.#byId = db.prepare('SELECT * FROM exec_sessions WHERE id = ?')
@@ -55,6 +55,7 @@ export class ExecSessionStore {
         AND state = 'stopped' ORDER BY ended_at DESC, rowid DESC LIMIT @count))`)
     this.#anyCreatedBefore = db.prepare("SELECT 1 FROM exec_sessions WHERE state = 'created' AND created_at < ? LIMIT 1")
     this.#pruneCreated = db.prepare("DELETE FROM exec_sessions WHERE state = 'created' AND created_at < ?")
+    this.#update = updater(db, 'exec_sessions', COLUMNS)
   }
 
   add (s: ExecSessionRecord): void { this.#insert.run({ ...s, config: JSON.stringify(s.config) }) }
@@ -75,12 +76,7 @@ export class ExecSessionStore {
   forContainer (containerId: string): ExecSessionRecord[] { return (this.#byContainer.all(containerId) as Row[]).map(fromRow) }
   running (): ExecSessionRecord[] { return (this.#running.all() as Row[]).map(fromRow) }
 
-  update (id: string, u: ExecUpdate): void {
-    const keys = Object.keys(u) as Array<keyof ExecUpdate>
-    if (keys.length === 0) return
-    const sets = keys.map((k) => `${COLUMNS[k]} = @${k}`).join(', ')
-    this.#db.prepare(`UPDATE exec_sessions SET ${sets} WHERE id = @id`).run({ id, ...u })
-  }
+  update (id: string, u: ExecUpdate): void { this.#update(id, u) }
 
   remove (id: string): void { this.#delete.run(id) }
 
