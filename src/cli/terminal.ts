@@ -1,6 +1,7 @@
 // The caller's terminal during an attached -t session: raw mode on, restored on every way out (normal end, error,
 // signal), the initial size, and SIGWINCH forwarded as resizes.
 import { spawnSync } from 'node:child_process'
+import type { AttachStreams } from '../engine/types'
 export interface TerminalGuard { size?: [number, number], onResize: (fn: (h: number, w: number) => void) => void, restore: () => void }
 
 export function setupTerminal (o: { tty: boolean, stdin: boolean }): TerminalGuard {
@@ -32,5 +33,21 @@ export function setupTerminal (o: { tty: boolean, stdin: boolean }): TerminalGua
       process.on('SIGWINCH', winch)
     },
     restore,
+  }
+}
+
+/**
+ * Runs an attached session on the caller's terminal: setupTerminal, the caller's stdio as the session's streams (stdin
+ * only when forwarded), and on every way out the terminal restored and stdin paused (so the process can exit).
+ * Returns the session's exit status: its exit code, 0 when the caller detached.
+ */
+export async function withTerminal (o: { tty: boolean, stdin: boolean }, fn: (term: TerminalGuard, streams: AttachStreams) => Promise<{ exitCode?: number, detached: boolean }>): Promise<number> {
+  const term = setupTerminal(o)
+  try {
+    const r = await fn(term, { stdin: o.stdin ? process.stdin : undefined, stdout: process.stdout, stderr: process.stderr })
+    return r.detached ? 0 : r.exitCode ?? 0
+  } finally {
+    term.restore()
+    process.stdin.pause()
   }
 }

@@ -2,25 +2,14 @@
 import type { Command, CliContext } from '../command'
 import { bool, int, str } from '../args'
 import { CREATE_FLAGS, toCreateOptions } from './create-flags'
-import { setupTerminal } from '../terminal'
+import { withTerminal } from '../terminal'
 import type { ContainerRecord } from '../../engine/types'
 import { EngineError } from '../../errors'
 
 // Runs an attached start with the caller's stdio; returns the container's exit code (0 when detached).
 async function attachedStart (ctx: CliContext, c: ContainerRecord, o: { stdin: boolean, detachKeys?: string }): Promise<number> {
-  const term = setupTerminal({ tty: c.config.tty, stdin: o.stdin })
-  try {
-    const r = await ctx.engine().startContainer(c.id, {
-      streams: { stdin: o.stdin ? process.stdin : undefined, stdout: process.stdout, stderr: process.stderr },
-      consoleSize: term.size,
-      detachKeys: o.detachKeys,
-    })
-    if (r.detached) return 0
-    return r.exitCode ?? 0
-  } finally {
-    term.restore()
-    if (o.stdin) process.stdin.pause()
-  }
+  return withTerminal({ tty: c.config.tty, stdin: o.stdin }, (term, streams) =>
+    ctx.engine().startContainer(c.id, { streams, consoleSize: term.size, detachKeys: o.detachKeys }))
 }
 
 export const run: Command = {
@@ -231,10 +220,6 @@ export const attach: Command = {
   run: async (ctx, p) => {
     const c = await ctx.engine().getContainer(p.args[0])
     const stdin = !bool(p.flags, 'no-stdin') && c.config.stdin
-    const term = setupTerminal({ tty: c.config.tty, stdin })
-    try {
-      const r = await ctx.engine().attachContainer(c.id, { stdin: stdin ? process.stdin : undefined, stdout: process.stdout, stderr: process.stderr }, { detachKeys: str(p.flags, 'detach-keys') })
-      return r.detached ? 0 : r.exitCode ?? 0
-    } finally { term.restore(); process.stdin.pause() }
+    return withTerminal({ tty: c.config.tty, stdin }, (_term, streams) => ctx.engine().attachContainer(c.id, streams, { detachKeys: str(p.flags, 'detach-keys') }))
   },
 }

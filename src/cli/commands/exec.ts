@@ -5,7 +5,7 @@ import { readFileSync, readlinkSync } from 'node:fs'
 import type { Command, CliContext } from '../command'
 import { bool, int, list, str } from '../args'
 import { collectEnv } from '../env'
-import { setupTerminal } from '../terminal'
+import { withTerminal } from '../terminal'
 import { invalid } from '../../errors'
 import type { ExecSessionRecord } from '../../engine/types'
 import { toExecInspect } from '../inspect-shape'
@@ -52,12 +52,10 @@ export const execAttach: Command = {
     const e = ctx.engine()
     const s = await e.getExec(p.args[0])
     const stdin = !bool(p.flags, 'no-stdin') && s.config.attachStdin
-    const term = setupTerminal({ tty: s.config.tty, stdin })
-    try {
+    return withTerminal({ tty: s.config.tty, stdin }, async (term, streams) => {
       term.onResize((h, w) => { void e.resizeExec(s.id, h, w).catch(() => undefined) })
-      const r = await e.attachExec(s.id, { stdin: stdin ? process.stdin : undefined, stdout: process.stdout, stderr: process.stderr }, { detachKeys: str(p.flags, 'detach-keys') })
-      return r.detached ? 0 : r.exitCode ?? 0
-    } finally { term.restore(); process.stdin.pause() }
+      return e.attachExec(s.id, streams, { detachKeys: str(p.flags, 'detach-keys') })
+    })
   },
 }
 
@@ -133,8 +131,7 @@ async function runExec (ctx: CliContext, f: Parameters<typeof bool>[0], args: st
   // As the docker CLI: -it with piped stdin would hang, since a pty turns the pipe's EOF into nothing (a terminal
   // ends input with ctrl-d, and tty sessions keep stdin open for re-attach).
   if (tty && interactive && !detach && process.stdin.isTTY !== true) throw invalid('the input device is not a TTY: drop -t to pipe data into the command')
-  const term = setupTerminal({ tty: tty && !detach, stdin: interactive && !detach })
-  try {
+  return withTerminal({ tty: tty && !detach, stdin: interactive && !detach }, async (term, streams) => {
     const s = await e.createExec(container.id, {
       command,
       env: collectEnv(list(f, 'env'), list(f, 'env-file')),
@@ -154,18 +151,9 @@ async function runExec (ctx: CliContext, f: Parameters<typeof bool>[0], args: st
     if (detach) {
       await e.startExec(s.id, { detach: true })
       ctx.out(s.id + '\n')
-      return 0
+      return { detached: true }
     }
     term.onResize((h, w) => { void e.resizeExec(s.id, h, w).catch(() => undefined) })
-    const r = await e.startExec(s.id, {
-      streams: { stdin: interactive ? process.stdin : undefined, stdout: process.stdout, stderr: process.stderr },
-      consoleSize: term.size,
-      recordPath: str(f, 'record'),
-    })
-    if (r.detached) return 0
-    return r.exitCode ?? 0
-  } finally {
-    term.restore()
-    if (interactive) process.stdin.pause()
-  }
+    return e.startExec(s.id, { streams, consoleSize: term.size, recordPath: str(f, 'record') })
+  })
 }
