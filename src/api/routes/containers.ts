@@ -18,6 +18,21 @@ export function stopTimeout (t: number | undefined): number | undefined {
   return t === undefined || t < 0 ? undefined : t
 }
 
+/** POST {path}/start, the same for Docker and libpod: 304 when already running; an attach parked before it gets the output. */
+export function startRoute (path: string): AnyRoute {
+  return route({
+    method: 'POST',
+    path,
+    query: { detachKeys: q.str({ maxLength: 256 }) },
+    handler: async (c) => {
+      const rec = await c.engine.getContainer(c.params.id)
+      if (rec.state === 'running') { c.x.send(304); return }
+      await startWithParkedAttach(c.engine, rec.id)
+      c.x.send(204)
+    },
+  })
+}
+
 /** POST {path}/kill, the same for Docker and libpod: the signal defaults to SIGKILL (an empty one too). */
 export function killRoute (path: string): AnyRoute {
   return route({
@@ -113,17 +128,7 @@ export const containerRoutes = [
       c.x.json(200, containerJson(rec, containerExtras(c.engine, rec)))
     },
   }),
-  route({
-    method: 'POST',
-    path: '/containers/{id}/start',
-    query: { detachKeys: q.str({ maxLength: 256 }) },
-    handler: async (c) => {
-      const rec = await c.engine.getContainer(c.params.id)
-      if (rec.state === 'running') { c.x.send(304); return }
-      await startWithParkedAttach(c.engine, rec.id)
-      c.x.send(204)
-    },
-  }),
+  startRoute('/containers/{id}/start'),
   route({
     method: 'POST',
     path: '/containers/{id}/stop',

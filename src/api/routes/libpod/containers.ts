@@ -3,9 +3,8 @@
 import { EngineError } from '../../../errors'
 import { route } from '../../route'
 import { q } from '../../query'
-import { containerExtras, filterContainers, waitFor, clientGone, killRoute, stopTimeout } from '../containers'
+import { containerExtras, filterContainers, waitFor, clientGone, killRoute, startRoute, stopTimeout } from '../containers'
 import { resolveImageRef } from '../images'
-import { startWithParkedAttach } from '../container-io'
 import { listContainer, inspectContainer, SpecGeneratorSchema, specToCreateOptions } from './shapes'
 
 const isLive = (state: string): boolean => state === 'running' || state === 'paused'
@@ -51,17 +50,7 @@ export const libpodContainerRoutes = [
     path: '/libpod/containers/{id}/exists',
     handler: async (c) => { await c.engine.getContainer(c.params.id); c.x.send(204) },
   }),
-  route({
-    method: 'POST',
-    path: '/libpod/containers/{id}/start',
-    query: { detachKeys: q.str({ maxLength: 256 }) },
-    handler: async (c) => {
-      const rec = await c.engine.getContainer(c.params.id)
-      if (rec.state === 'running') { c.x.send(304); return }
-      await startWithParkedAttach(c.engine, rec.id)
-      c.x.send(204)
-    },
-  }),
+  startRoute('/libpod/containers/{id}/start'),
   route({
     method: 'POST',
     path: '/libpod/containers/{id}/stop',
