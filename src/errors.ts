@@ -6,6 +6,7 @@ export const ERRORS = {
   INVALID_ARGUMENT: { http: 400, exit: 125, doc: 'a flag, body field or query value is malformed or out of range' },
   UNSAFE_ARCHIVE: { http: 400, exit: 125, doc: 'an image archive tries to escape the store or exceeds a limit' },
   PAYLOAD_TOO_LARGE: { http: 413, exit: 125, doc: 'a request body is larger than the service accepts' },
+  REQUEST_TIMEOUT: { http: 408, exit: 125, doc: 'an upload (image import or load) stopped sending data for longer than the idle timeout' },
   UNAUTHORIZED: { http: 401, exit: 125, doc: 'the request lacks the access token' },
   NO_SUCH_CONTAINER: { http: 404, exit: 125, doc: 'no container has that name or id (prefix)' },
   NO_SUCH_IMAGE: { http: 404, exit: 125, doc: 'no image has that name or id (prefix)' },

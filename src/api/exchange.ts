@@ -3,9 +3,9 @@
 // so they answer the same way on both paths; hijack.ts takes the socket over for attach/exec streams.
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { STATUS_CODES } from 'node:http'
-import type { Duplex } from 'node:stream'
-import { Readable } from 'node:stream'
+import type { Duplex, Readable } from 'node:stream'
 import { EngineError } from '../errors'
+import { idleBody } from './idle-body'
 
 /** JSON bodies larger than this are refused with 413 (archives for import/load are streamed, not limited). */
 export const MAX_JSON_BODY = 1024 * 1024
@@ -49,6 +49,7 @@ export class Exchange {
   readonly #socket?: Duplex
   #rest: Buffer
   #bodyRead = false
+  #abandoned = false // bodyStream gave up the body before its end
   readonly #base: Record<string, string>
   #endStream: () => void = () => undefined
 
@@ -151,14 +152,14 @@ export class Exchange {
     })
   }
 
-  // The body as a stream (image import/load archives); on the upgrade path it is whatever follows the head.
-  bodyStream (): Readable {
+  // The body as a stream (image import/load archives); on the upgrade path it is whatever follows the head. It fails
+  // with REQUEST_TIMEOUT when no byte arrives for `idleMs` while one is wanted (0: never). A body given up before its
+  // end (that timeout, or an error of the engine) closes the connection after the reply, which still goes out.
+  bodyStream (o: { idleMs: number }): Readable {
     this.#bodyRead = true
-    if (this.#socket === undefined) return this.req
-    const rest = this.#rest
+    const head = this.#rest
     this.#rest = Buffer.alloc(0)
-    const sock = this.#socket
-    return Readable.from((async function * () { if (rest.length > 0) yield rest; for await (const c of sock) yield c as Buffer })())
+    return idleBody(this.#socket ?? this.req, { idleMs: o.idleMs, head, onAbandon: () => { this.#abandoned = true; if (this.#res !== undefined) this.#res.shouldKeepAlive = false } })
   }
 
   /** Bytes that arrived after the body on the upgrade path (the start of a hijacked client's stdin). */
@@ -175,6 +176,8 @@ export class Exchange {
     if (this.#res !== undefined) {
       this.#res.writeHead(status, headers)
       this.#res.end(buf)
+      // A client that stalled mid-body may not read the reply either: its socket goes after the grace.
+      if (this.#abandoned) { const sock = this.req.socket; setTimeout(() => sock.destroy(), CLOSE_GRACE_MS).unref() }
       return
     }
     const sock = this.#socket as Duplex

@@ -40,6 +40,9 @@ function progress (c: Call, lines: Array<Record<string, unknown>>): void {
 
 const nameParam = { name: 'image' } as const
 
+// How long an import or load upload may stall (upload_idle_timeout_seconds): then 408, and nothing is kept.
+const uploadIdle = (c: Call): { idleMs: number } => ({ idleMs: c.engine.ctx.cfg.uploadIdleTimeoutSeconds * 1000 })
+
 export const imageRoutes = [
   route({
     method: 'GET',
@@ -101,7 +104,7 @@ export const imageRoutes = [
         if (c.query.fromSrc !== '-') throw new EngineError('NOT_IMPLEMENTED', 'importing from a URL is not supported; send the archive as the request body (fromSrc=-)')
         const changes = new URLSearchParams(c.x.url.slice(c.x.url.indexOf('?') + 1)).getAll('changes')
         const name = c.query.repo !== undefined && c.query.repo !== '' ? `${engineImageName(c.query.repo)}${c.query.tag !== undefined && c.query.tag !== '' ? ':' + c.query.tag : ''}` : undefined
-        const img = await c.engine.importImage(c.x.bodyStream(), { tag: name, changes, message: c.query.message })
+        const img = await c.engine.importImage(c.x.bodyStream(uploadIdle(c)), { tag: name, changes, message: c.query.message })
         progress(c, [{ status: imageId(img.id) }])
         return
       }
@@ -122,7 +125,7 @@ export const imageRoutes = [
     query: { quiet: q.bool() },
     rawBody: true,
     handler: async (c) => {
-      const names = await c.engine.loadImages(c.x.bodyStream())
+      const names = await c.engine.loadImages(c.x.bodyStream(uploadIdle(c)))
       progress(c, names.map((n) => ({ stream: `Loaded image: ${n}\n` })))
     },
   }),
