@@ -50,6 +50,7 @@ export class Exchange {
   #rest: Buffer
   #bodyRead = false
   #abandoned = false // bodyStream gave up the body before its end
+  #body?: Readable
   readonly #base: Record<string, string>
   #endStream: () => void = () => undefined
 
@@ -159,7 +160,8 @@ export class Exchange {
     this.#bodyRead = true
     const head = this.#rest
     this.#rest = Buffer.alloc(0)
-    return idleBody(this.#socket ?? this.req, { idleMs: o.idleMs, head, onAbandon: () => { this.#abandoned = true; if (this.#res !== undefined) this.#res.shouldKeepAlive = false } })
+    this.#body = idleBody(this.#socket ?? this.req, { idleMs: o.idleMs, head, onAbandon: () => { this.#abandoned = true; if (this.#res !== undefined) this.#res.shouldKeepAlive = false } })
+    return this.#body
   }
 
   /** Bytes that arrived after the body on the upgrade path (the start of a hijacked client's stdin). */
@@ -169,6 +171,8 @@ export class Exchange {
   send (status: number, body?: Buffer | string, contentType = 'application/json', extra?: Record<string, string>): void {
     if (this.state !== 'open') return
     this.state = 'sent'
+    // A body the handler did not read to its end (it failed first) is given up: the connection closes after this.
+    this.#body?.destroy()
     const buf = body === undefined || this.method === 'HEAD' ? undefined : (typeof body === 'string' ? Buffer.from(body) : body)
     const headers: Record<string, string | number> = extra === undefined ? { ...this.#base } : { ...this.#base, ...extra }
     if (body !== undefined) { headers['Content-Type'] = contentType; headers['Content-Length'] = typeof body === 'string' ? Buffer.byteLength(body) : body.length }

@@ -51,6 +51,9 @@ export function idleBody (source: ReadableType, o: IdleBodyOptions): Readable {
     source.removeListener('error', onError)
     source.removeListener('close', onClose)
   }
+  // A timeout after the engine stopped reading (a handler that failed before it read the body) has nobody to tell;
+  // without a listener its 'error' would be thrown and take the service down.
+  out.on('error', () => { /* the consumer, if any, has its own listener */ })
   if (o.head !== undefined && o.head.length > 0) out.push(o.head)
   source.on('data', onData)
   source.once('end', onEnd)

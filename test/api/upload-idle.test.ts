@@ -74,6 +74,20 @@ for (const [what, path, chunked] of [
   })
 }
 
+test('an upload refused before its body is read (a bad name) gets its 400 at once; the unread body cannot time out into a crash', { timeout: 30_000 }, async () => {
+  const c = open()
+  c.sock.write('POST /v1.41/images/create?fromSrc=-&repo=bad%20name HTTP/1.1\r\nHost: docker\r\nContent-Type: application/x-tar\r\nContent-Length: 1048576\r\n\r\n')
+  c.sock.write(partial)
+  const closedAt = await Promise.race([c.closed, sleep(15_000).then(() => 0)])
+  assert.ok(closedAt > 0, `the service kept the connection; it wrote: ${JSON.stringify(c.reply())}`)
+  const reply = c.reply()
+  assert.match(reply, /^HTTP\/1\.1 400 Bad Request\r\n/)
+  assert.deepEqual(JSON.parse(reply.slice(reply.indexOf('\r\n\r\n') + 4)), { message: 'invalid reference format: "bad name"' })
+  await sleep(1_500) // past the idle time
+  assert.equal(api.proc.exitCode, null, `the service exited: ${api.log()}`)
+  assert.equal((await api.call('GET', '/_ping')).status, 200)
+})
+
 test('the docker CLI shows the 408\'s message when its import or load stalls (stdin held open)', { skip: DOCKER_BIN === '' ? 'docker is not installed' : false, timeout: 60_000 }, async () => {
   const before = await snapshot()
   for (const args of [['import', '-', 'localhost/stalled-cli:1'], ['load']]) {
