@@ -7,13 +7,18 @@ import { build } from 'esbuild'
 import { renameSync, mkdirSync, existsSync, statSync } from 'node:fs'
 
 mkdirSync('dist', { recursive: true })
-// The SO_PEERCRED addon: one C file compiled against Node's headers with plain gcc (no node-gyp, no download).
-const addonSrc = 'native/peercred.c'
-const addonOut = 'dist/peercred.node'
-if (!existsSync(addonOut) || statSync(addonOut).mtimeMs < statSync(addonSrc).mtimeMs) {
-  const include = ['/usr/include/node', `${process.execPath.replace(/\/bin\/node$/, '')}/include/node`].find((d) => existsSync(`${d}/node_api.h`))
-  if (include === undefined) console.error('build: node_api.h not found; the audit trail will record peers as "unknown"')
-  else execFileSync('gcc', ['-O2', '-Wall', '-shared', '-fPIC', `-I${include}`, '-o', addonOut, addonSrc], { stdio: 'inherit' })
+// conex's native addons, each one C file compiled against Node's headers with plain gcc (no node-gyp, no download):
+// seqpacket (conmon's SOCK_SEQPACKET attach socket; required) and peercred (SO_PEERCRED for the audit trail).
+const include = ['/usr/include/node', `${process.execPath.replace(/\/bin\/node$/, '')}/include/node`].find((d) => existsSync(`${d}/node_api.h`))
+for (const name of ['seqpacket', 'peercred']) {
+  const src = `native/${name}.c`
+  const out = `dist/${name}.node`
+  if (existsSync(out) && statSync(out).mtimeMs >= statSync(src).mtimeMs) continue
+  if (include === undefined) {
+    console.error(`build: node_api.h not found (install Node's headers); cannot build ${out}`)
+    process.exit(1)
+  }
+  execFileSync('gcc', ['-O2', '-Wall', '-Wextra', '-Wno-unused-parameter', '-shared', '-fPIC', `-I${include}`, '-o', out, src], { stdio: 'inherit' })
 }
 let typecheckFailed = false
 try {
@@ -29,7 +34,7 @@ await build({
   platform: 'node',
   target: 'node20',
   format: 'cjs',
-  external: ['better-sqlite3', 'node-unix-socket'],
+  external: ['better-sqlite3'],
   logLevel: 'warning',
 })
 renameSync(tmp, 'dist/conex.js')

@@ -9,7 +9,7 @@ log() { printf '\033[1m[setup]\033[0m %s\n' "$*" >&2; }
 
 if [ "$(id -u)" != 0 ]; then echo "setup: run as root (conex runs containers)" >&2; exit 1; fi
 
-PKGS=(conmon runc crun busybox-static attr skopeo podman python3-pytest chromium asciinema)
+PKGS=(conmon runc crun busybox-static attr gcc libc6-dev skopeo podman python3-pytest chromium asciinema)
 missing=()
 for p in "${PKGS[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p"); done
 if ! command -v docker >/dev/null 2>&1; then missing+=(docker.io); fi
@@ -26,11 +26,8 @@ python3 -c 'import docker, pytest' 2>/dev/null || { log "pip install docker pyte
 
 stamp=node_modules/.conex-lock
 if [ ! -f "$stamp" ] || ! cmp -s package-lock.json "$stamp"; then
-  # Not `npm ci`: node-unix-socket lists per-platform optional packages that do not exist on the registry, so npm can
-  # never write them into the lock, and `npm ci` then refuses the lock as out of sync. `npm install --no-save`
-  # installs exactly the locked versions and leaves package-lock.json alone.
-  log "npm install (locked versions)"
-  npm install --no-save --no-audit --no-fund --loglevel=error
+  log "npm ci"
+  npm ci --no-audit --no-fund --loglevel=error
   cp package-lock.json "$stamp"
 fi
 

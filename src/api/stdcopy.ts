@@ -33,8 +33,31 @@ export class FrameWriter extends Writable {
 
   override _write (chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
     // An empty chunk would be an empty frame, which some clients read as end of stream; skip it.
-    if (chunk.length === 0 || this.#target.destroyed || this.#target.writableEnded) { cb(); return }
-    const ok = this.#target.write(this.#stream === 0 ? chunk : frame(this.#stream, chunk))
+    if (chunk.length === 0) { cb(); return }
+    this.#forward(this.#stream === 0 ? chunk : frame(this.#stream, chunk), cb)
+  }
+
+  // Chunks written while the writer was corked (the attach pump corks its sinks for each batch of packets): still one
+  // frame per chunk, but all of them in one write to the socket (one syscall instead of one per packet).
+  override _writev (chunks: Array<{ chunk: Buffer }>, cb: (err?: Error | null) => void): void {
+    const parts: Buffer[] = []
+    for (const { chunk } of chunks) {
+      if (chunk.length === 0) continue
+      if (this.#stream !== 0) {
+        const head = Buffer.allocUnsafe(8)
+        head.writeUInt32BE(this.#stream << 24, 0)
+        head.writeUInt32BE(chunk.length, 4)
+        parts.push(head)
+      }
+      parts.push(chunk)
+    }
+    if (parts.length === 0) { cb(); return }
+    this.#forward(Buffer.concat(parts), cb)
+  }
+
+  #forward (data: Buffer, cb: (err?: Error | null) => void): void {
+    if (this.#target.destroyed || this.#target.writableEnded) { cb(); return }
+    const ok = this.#target.write(data)
     if (ok) cb()
     else {
       const done = (): void => { this.#target.removeListener('close', done); this.#target.removeListener('drain', done); cb() }

@@ -1,6 +1,6 @@
 // Who is on the other end of a unix socket (SO_PEERCRED), for the audit trail. Uses conex's small native addon
 // (native/peercred.c, built by scripts/build.mjs); without it, callers see undefined and record "unknown".
-import { join } from 'node:path'
+import { loadAddon } from './addon'
 import type { Socket } from 'node:net'
 
 export interface PeerCred { pid: number, uid: number, gid: number }
@@ -9,14 +9,7 @@ let addon: { peercred: (fd: number) => PeerCred | null } | null | undefined
 
 function load (): typeof addon {
   if (addon !== undefined) return addon
-  try {
-    // dist/conex.js and dist/src/util/peercred.js both find dist/peercred.node.
-    const candidates = [join(__dirname, 'peercred.node'), join(__dirname, '..', '..', 'peercred.node')]
-    for (const c of candidates) {
-      try { addon = require(c) as typeof addon; return addon } catch { /* try the next */ }
-    }
-    addon = null
-  } catch { addon = null }
+  try { addon = loadAddon<NonNullable<typeof addon>>('peercred') } catch { addon = null }
   return addon
 }
 

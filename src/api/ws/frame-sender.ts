@@ -3,9 +3,10 @@
 // above HIGH_WATER, the FIFO waits for the last frame to be flushed to the kernel; meanwhile the channel Writables
 // hold their chunks, so their write() returns false as a slow client's should.
 //
-// The attach socket itself cannot be paused (node-unix-socket has no pause; docs/attach.md), so what a stuck client
-// does not read piles up here: past MAX_BACKLOG the client is cut off (close 1008). The session is not harmed: the
-// attach detaches and the process goes on.
+// The attach pump pauses reading the attach socket while those Writables are congested (docs/attach.md), so a slow
+// client holds up the process instead of filling memory. MAX_BACKLOG stays as a guard for anything written past
+// that (the status, a batch already read): beyond it the client is cut off (close 1008), the attach detaches and the
+// process goes on.
 import { Writable } from 'node:stream'
 import WebSocket from 'ws'
 import { encodeFrame } from './k8s-channels'

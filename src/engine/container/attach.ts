@@ -1,6 +1,6 @@
 // Attaching to a container's conmon (run without -d, start -a, attach): pump the attach socket until the container
 // exits or the user detaches, then report the exit code from the exit file.
-import type { SeqpacketSocket } from 'node-unix-socket'
+import type { AttachSocket } from '../../oci/conmon/attach-socket'
 import type { EngineContext } from '../context'
 import type { AttachStreams, ContainerRecord, ContainerStartResult } from '../types'
 import { pumpAttach } from '../../oci/conmon/attach-socket'
@@ -8,7 +8,7 @@ import { parseDetachKeys } from '../../oci/conmon/detach-keys'
 import { waitExitFile } from '../../oci/conmon/exit-file'
 import { finishContainer, runAlive } from './state-sync'
 
-export async function attachAndWait (ctx: EngineContext, c: ContainerRecord, sock: SeqpacketSocket, streams: AttachStreams, o: { detachKeys?: string, signal?: AbortSignal }): Promise<ContainerStartResult> {
+export async function attachAndWait (ctx: EngineContext, c: ContainerRecord, sock: AttachSocket, streams: AttachStreams, o: { detachKeys?: string, signal?: AbortSignal }): Promise<ContainerStartResult> {
   const keys = parseDetachKeys(o.detachKeys ?? ctx.cfg.detachKeys)
   const how = await pumpAttach(sock, { stdin: streams.stdin, stdout: streams.stdout, stderr: c.config.tty ? streams.stdout : streams.stderr, detachKeys: keys }, o.signal)
   if (how !== 'eof') return { detached: true }

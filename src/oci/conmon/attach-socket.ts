@@ -3,20 +3,19 @@
 // reads at most 32768 bytes per packet, so input is sent in packets no larger than that, one at a time (a larger
 // SEQPACKET message would be truncated by conmon's read, losing bytes).
 //
-// Node's net module cannot open SEQPACKET sockets. We use node-unix-socket's SeqpacketSocket (prebuilt, maintained),
-// which preserves packet boundaries and delivers every queued packet before EOF. Wrapping a raw fd in a libuv pipe
-// handle is not an option: libuv treats POLLHUP after a short read as EOF and drops packets still queued
-// (docs/attach.md has the measurement).
-import { openSync, closeSync, existsSync } from 'node:fs'
-import { join } from 'node:path'
+// Node's net module cannot open SEQPACKET sockets; conex's own small addon does (seqpacket.ts, native/seqpacket.c;
+// docs/attach.md says why it replaced node-unix-socket). Reading pauses while a sink is congested: conmon then blocks
+// writing to us and the process waits on its stdout, as with dockerd. Nothing is dropped and nothing piles up here.
+import { openSync, closeSync } from 'node:fs'
 import type { Readable, Writable } from 'node:stream'
-import type { SeqpacketSocket } from 'node-unix-socket'
 import { DetachMatcher } from './detach-keys'
-import { OutputSpool } from './output-spool'
+import { SeqpacketConn } from './seqpacket'
 
 export const STDOUT_ID = 2
 export const STDERR_ID = 3
 const MAX_INPUT_PACKET = 32768
+const CONNECT_TRIES = 50
+const CONNECT_RETRY_MS = 20
 
 export interface AttachIo {
   stdin?: Readable
@@ -29,78 +28,49 @@ export interface AttachIo {
 }
 
 export type AttachEnd = 'eof' | 'detached' | 'aborted'
+export type AttachSocket = SeqpacketConn
 
-// The socket reads as soon as it is connected and emits 'data'/'end' whether or not anyone listens, while callers
-// still have work to do before pumping (runtime start, exec start). What arrives meanwhile is held here and replayed
-// by pumpAttach, so a process that prints and exits at once loses neither its output nor its end.
-interface HeldOutput { packets: Buffer[], ended: boolean, onData: (pkt: Buffer) => void, onEnd: () => void }
-const held = new WeakMap<SeqpacketSocket, HeldOutput>()
+// Between connect and pumpAttach callers still have work to do (runtime start, exec start: conmon reports the pid
+// only after the process runs, and a process that prints more than the socket buffer before that would block conmon
+// and so the pid). So the socket is read at once and what arrives is held here until pumpAttach replays it; a
+// process that prints and exits at once loses neither its output nor its end.
+interface HeldOutput { packets: Buffer[], ended: boolean }
+const held = new WeakMap<SeqpacketConn, HeldOutput>()
 
-function holdOutput (sock: SeqpacketSocket): void {
-  const h: HeldOutput = { packets: [], ended: false, onData: (pkt) => { h.packets.push(pkt) }, onEnd: () => { h.ended = true } }
-  sock.on('data', h.onData)
-  sock.on('end', h.onEnd)
-  sock.on('error', h.onEnd)
+function holdOutput (sock: SeqpacketConn): void {
+  const h: HeldOutput = { packets: [], ended: false }
   held.set(sock, h)
-}
-
-// Stops holding and returns what was held.
-function releaseHeld (sock: SeqpacketSocket): { packets: Buffer[], ended: boolean } {
-  const h = held.get(sock)
-  if (h === undefined) return { packets: [], ended: false }
-  held.delete(sock)
-  sock.removeListener('data', h.onData)
-  sock.removeListener('end', h.onEnd)
-  sock.removeListener('error', h.onEnd)
-  return h
-}
-
-let SocketClass: typeof SeqpacketSocket | undefined
-
-// Loads node-unix-socket on first use. Its loader asks for a whole diagnostic report (process.report.getReport(),
-// ~10 ms) only to learn whether libc is glibc or musl; we answer that from the filesystem instead, once.
-function loadSocketClass (): typeof SeqpacketSocket {
-  if (SocketClass !== undefined) return SocketClass
-  const report = process.report
-  const original = report?.getReport
-  const musl = existsSync('/lib/ld-musl-x86_64.so.1') || existsSync('/lib/ld-musl-aarch64.so.1')
-  if (report !== undefined && original !== undefined) {
-    report.getReport = (() => ({ header: { glibcVersionRuntime: musl ? undefined : 'glibc' } })) as unknown as typeof report.getReport
-  }
-  try {
-    SocketClass = (require('node-unix-socket') as typeof import('node-unix-socket')).SeqpacketSocket
-  } finally {
-    if (report !== undefined && original !== undefined) report.getReport = original
-  }
-  return SocketClass
+  sock.read({ packet: (pkt) => { h.packets.push(pkt) }, end: () => { h.ended = true } })
 }
 
 // Connects to the attach socket in `bundleDir` through /proc/self/fd/N, which dodges the 108-byte sun_path limit.
-export function connectAttachSocket (bundleDir: string): Promise<SeqpacketSocket> {
-  const Sock = loadSocketClass()
-  const dirfd = openSync(bundleDir, 'r')
-  return new Promise((resolve, reject) => {
-    const sock = new Sock()
-    const fail = (err: Error): void => { try { closeSync(dirfd) } catch {} ; reject(err) }
-    sock.once('error', fail)
+// conmon's listen backlog is 10; a full backlog (many clients at once) is retried briefly.
+export async function connectAttachSocket (bundleDir: string): Promise<SeqpacketConn> {
+  for (let attempt = 1; ; attempt++) {
+    const dirfd = openSync(bundleDir, 'r')
     try {
-      sock.connect(join('/proc/self/fd', String(dirfd), 'attach'), () => {
-        closeSync(dirfd)
-        sock.removeListener('error', fail)
-        holdOutput(sock)
-        resolve(sock)
-      })
-    } catch (err) { fail(err as Error) }
-  })
+      const sock = SeqpacketConn.connect(`/proc/self/fd/${dirfd}/attach`)
+      holdOutput(sock)
+      return sock
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EAGAIN' || attempt >= CONNECT_TRIES) throw err
+    } finally {
+      closeSync(dirfd)
+    }
+    await new Promise((resolve) => setTimeout(resolve, CONNECT_RETRY_MS))
+  }
 }
 
-// Pumps one attach connection: output to stdout/stderr (waiting for drain where the sink asks), stdin to the
-// process. Resolves when conmon closes the connection (process ended), when the detach keys are typed, or on abort.
-export function pumpAttach (sock: SeqpacketSocket, io: AttachIo, signal?: AbortSignal): Promise<AttachEnd> {
+// Pumps one attach connection: output to stdout/stderr (reading pauses while a sink is congested and resumes on its
+// 'drain'), stdin to the process. Resolves when conmon closes the connection (process ended), when the detach keys
+// are typed, or on abort.
+export function pumpAttach (sock: SeqpacketConn, io: AttachIo, signal?: AbortSignal): Promise<AttachEnd> {
   return new Promise((resolve) => {
     let done = false
     let stdinEnded = false
+    let inputBroken = false
     const matcher = new DetachMatcher(io.detachKeys ?? Buffer.alloc(0))
+    const congested = new Map<Writable, () => void>()
     const finish = (how: AttachEnd): void => {
       if (done) return
       done = true
@@ -108,44 +78,68 @@ export function pumpAttach (sock: SeqpacketSocket, io: AttachIo, signal?: AbortS
       io.stdin?.removeListener('end', onStdinEnd)
       io.stdin?.pause()
       signal?.removeEventListener('abort', onAbort)
-      spool.close()
-      if (how !== 'eof') sock.destroy()
+      for (const [w, onDrain] of congested) w.removeListener('drain', onDrain)
+      congested.clear()
+      sock.destroy()
       resolve(how)
     }
-    // We cannot stop reading conmon; output a slow sink cannot take yet waits on disk, not in memory (output-spool.ts).
-    const spool = new OutputSpool({
-      deliver: (id, data) => { (id === STDERR_ID ? io.stderr : io.stdout)?.write(data) },
-      sinks: [io.stdout, io.stderr].filter((w): w is Writable => w !== undefined),
-    })
     const onPacket = (pkt: Buffer): void => {
       if (pkt.length < 1) return
       const id = pkt[0]
       const data = pkt.subarray(1)
       io.onOutput?.(id, data)
-      if (id === STDERR_ID ? io.stderr !== undefined : io.stdout !== undefined) spool.push(id, data)
+      const w = id === STDERR_ID ? io.stderr : io.stdout
+      if (w === undefined) return
+      // Packets come in batches; the sinks are corked until the batch has been handed over, so a sink that can
+      // write many chunks at once (a socket, the API's frame writer) does so in one syscall.
+      if (!corked.has(w)) {
+        if (corked.size === 0) process.nextTick(uncorkAll)
+        corked.add(w)
+        w.cork()
+      }
+      w.write(data)
     }
-    const onEnd = (): void => {
-      // Output is complete; conmon has closed us. Report the end once the spooled output is in the sinks.
-      sock.destroy()
-      void spool.whenEmpty().then(() => finish('eof'))
+    const corked = new Set<Writable>()
+    // Uncorks, and pauses reading while a sink still holds more than its high-water mark (it will emit 'drain').
+    const uncorkAll = (): void => {
+      for (const w of corked) {
+        w.uncork()
+        if (done || congested.has(w) || w.writableLength <= w.writableHighWaterMark || !w.writableNeedDrain) continue
+        const onDrain = (): void => {
+          congested.delete(w)
+          if (congested.size === 0 && !done) sock.resume()
+        }
+        congested.set(w, onDrain)
+        w.once('drain', onDrain)
+        sock.pause()
+      }
+      corked.clear()
     }
-    const early = releaseHeld(sock)
+    // Output is complete (conmon closed us after its last packet) or the socket failed: either way the session's
+    // output has ended; what the sinks still buffer is theirs to flush.
+    const onEnd = (): void => { finish('eof') }
+    const early = held.get(sock) ?? { packets: [], ended: false }
+    held.delete(sock)
+    sock.read({ packet: onPacket, end: onEnd })
     early.packets.forEach(onPacket)
-    sock.on('data', onPacket)
-    sock.on('end', onEnd)
-    sock.on('error', () => { void spool.whenEmpty().then(() => finish('eof')) })
     const queue: Buffer[] = []
     let writing = false
     const pumpInput = (): void => {
-      if (writing) return
-      const next = queue.shift()
+      if (writing || done) return
+      const next = inputBroken ? undefined : queue.shift()
       if (next === undefined) {
-        if (stdinEnded && !done) sock.end()
+        if (stdinEnded || inputBroken) sock.end()
         else io.stdin?.resume()
         return
       }
       writing = true
-      sock.write(next, 0, next.length, () => { writing = false; pumpInput() })
+      sock.write(next, (err) => {
+        writing = false
+        // conmon closed its side (the process has gone, or its stdin was closed): the rest of the input has nowhere
+        // to go; output and the end still come.
+        if (err !== undefined) { inputBroken = true; queue.length = 0; io.stdin?.removeListener('data', onStdin) }
+        pumpInput()
+      })
     }
     const send = (b: Buffer): void => {
       for (let off = 0; off < b.length; off += MAX_INPUT_PACKET) queue.push(b.subarray(off, off + MAX_INPUT_PACKET))

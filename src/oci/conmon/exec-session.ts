@@ -5,7 +5,7 @@
 // It never touches the store: the engine records what it returns.
 import { mkdirSync, readFileSync, writeFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
-import type { SeqpacketSocket } from 'node-unix-socket'
+import type { AttachSocket } from './attach-socket'
 import { spawnConmon, type ConmonProcess } from './spawn'
 import { execConmonArgs } from './conmon-args'
 import { connectAttachSocket } from './attach-socket'
@@ -40,7 +40,7 @@ export interface ConmonExec {
   pid: number
   bundle: string
   /** The attach connection, when `attach` was asked for. */
-  socket?: SeqpacketSocket
+  socket?: AttachSocket
   conmon: ConmonProcess
 }
 
@@ -69,7 +69,7 @@ export async function startConmonExec (o: ConmonExecOptions): Promise<ConmonExec
     processSpec: p.spec, preserveFds: o.preserveFds, timeout: o.timeout,
   })
   let conmon: ConmonProcess | undefined
-  let socket: SeqpacketSocket | undefined
+  let socket: AttachSocket | undefined
   try {
     trace('exec: spawn conmon')
     conmon = await spawnConmon({

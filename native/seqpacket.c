@@ -1,0 +1,336 @@
+// conex's SOCK_SEQPACKET client for conmon's attach socket: connect, batched reads that can be paused, and
+// non-blocking writes. Node's net module cannot open SEQPACKET sockets. We used node-unix-socket before; it reads one
+// packet per event-loop turn, zeroes a large buffer for every packet and cannot pause, which capped attach output at
+// ~100 MB/s and left slow clients without backpressure (docs/attach.md has the numbers). This file is the whole
+// replacement: a libuv poll handle on the socket, every packet that is queued read in one go into one reusable buffer
+// and handed to JavaScript as one Buffer of length-prefixed packets.
+//
+// Backpressure: conmon accepts attach clients with plain accept(), so their sockets block; when we stop reading,
+// conmon's write to us blocks, the process's stdout pipe fills and the process waits. Nothing is dropped.
+//
+// Built with plain gcc by scripts/build.mjs (N-API and libuv symbols resolve against the running node at load time).
+#define _GNU_SOURCE
+#include <node_api.h>
+#include <uv.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+// conmon sends at most 8192 payload bytes plus one stream-id byte per packet; 64 KiB leaves room for any future size.
+#define MAX_PACKET 65536
+// Bytes read per wake-up before JavaScript gets them (a batch holds at least one full packet).
+#define BATCH_CAP (256 * 1024)
+
+typedef struct {
+  uv_poll_t poll;
+  napi_env env;
+  napi_ref self;      // the JS handle object (kept alive while the poll handle is open)
+  napi_ref on_read;   // (batch: Buffer | null, errno: number) => void
+  napi_ref on_write;  // () => void, armed by waitWritable
+  napi_async_context actx;
+  int fd;
+  int reading;
+  int want_write;
+  int polling;
+  int closing;
+  unsigned char *batch;
+} conn_t;
+
+static napi_value throw_errno(napi_env env, const char *what, int err) {
+  char msg[256];
+  snprintf(msg, sizeof msg, "%s: %s", what, strerror(err));
+  napi_value m, e, code;
+  napi_create_string_utf8(env, msg, NAPI_AUTO_LENGTH, &m);
+  napi_create_error(env, NULL, m, &e);
+  const char *name = err == EAGAIN ? "EAGAIN" : err == ENOENT ? "ENOENT" : err == ECONNREFUSED ? "ECONNREFUSED" : err == EPIPE ? "EPIPE" : "EIO";
+  napi_create_string_utf8(env, name, NAPI_AUTO_LENGTH, &code);
+  napi_set_named_property(env, e, "code", code);
+  napi_value n;
+  napi_create_int32(env, err, &n);
+  napi_set_named_property(env, e, "errno", n);
+  napi_throw(env, e);
+  return NULL;
+}
+
+static conn_t *unwrap(napi_env env, napi_value obj) {
+  conn_t *c = NULL;
+  if (napi_unwrap(env, obj, (void **)&c) != napi_ok || c == NULL) {
+    napi_throw_error(env, NULL, "seqpacket: not an open handle");
+    return NULL;
+  }
+  if (c->closing) {
+    napi_throw_error(env, NULL, "seqpacket: handle is closed");
+    return NULL;
+  }
+  return c;
+}
+
+// Reads `n` arguments of which the first is an open handle; throws (returns NULL) otherwise.
+static conn_t *handle_args(napi_env env, napi_callback_info info, size_t n, napi_value *argv) {
+  size_t argc = n;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc < n) {
+    napi_throw_type_error(env, NULL, "seqpacket: missing arguments");
+    return NULL;
+  }
+  return unwrap(env, argv[0]);
+}
+
+static void on_poll(uv_poll_t *h, int status, int events);
+
+// Arms the poll handle for what is wanted now; one epoll_ctl per change of state, none per packet.
+static void rearm(conn_t *c) {
+  if (c->closing) return;
+  int ev = (c->reading ? (UV_READABLE | UV_DISCONNECT) : 0) | (c->want_write ? UV_WRITABLE : 0);
+  if (ev == 0) {
+    if (c->polling) uv_poll_stop(&c->poll);
+    c->polling = 0;
+    return;
+  }
+  uv_poll_start(&c->poll, ev, on_poll);
+  c->polling = 1;
+}
+
+static void call_js(conn_t *c, napi_ref fn_ref, size_t argc, napi_value *argv) {
+  napi_env env = c->env;
+  napi_value fn, self, result;
+  if (fn_ref == NULL) return;
+  if (napi_get_reference_value(env, fn_ref, &fn) != napi_ok || fn == NULL) return;
+  napi_get_reference_value(env, c->self, &self);
+  if (napi_make_callback(env, c->actx, self, fn, argc, argv, &result) == napi_pending_exception) {
+    napi_value err;
+    napi_get_and_clear_last_exception(env, &err);
+    napi_fatal_exception(env, err);
+  }
+}
+
+static void deliver_end(conn_t *c, int err) {
+  napi_value argv[2];
+  napi_get_null(c->env, &argv[0]);
+  napi_create_int32(c->env, err, &argv[1]);
+  c->reading = 0;
+  rearm(c);
+  call_js(c, c->on_read, 2, argv);
+}
+
+static void read_batch(conn_t *c) {
+  size_t off = 0;
+  int eof = 0, err = 0;
+  if (c->batch == NULL) c->batch = malloc(BATCH_CAP);
+  if (c->batch == NULL) { deliver_end(c, ENOMEM); return; }
+  while (off + 4 + MAX_PACKET <= BATCH_CAP || off == 0) {
+    ssize_t n = recv(c->fd, c->batch + off + 4, MAX_PACKET, MSG_DONTWAIT);
+    if (n > 0) {
+      uint32_t len = (uint32_t)n;
+      memcpy(c->batch + off, &len, 4);  // host order (little-endian on every platform Node runs conex on)
+      off += 4 + (size_t)n;
+      continue;
+    }
+    if (n == 0) { eof = 1; break; }
+    if (errno == EINTR) continue;
+    if (errno != EAGAIN && errno != EWOULDBLOCK) err = errno;
+    break;
+  }
+  napi_handle_scope scope;
+  napi_open_handle_scope(c->env, &scope);
+  if (off > 0) {
+    napi_value argv[2];
+    void *data;
+    napi_create_buffer_copy(c->env, off, c->batch, &data, &argv[0]);
+    napi_create_int32(c->env, 0, &argv[1]);
+    call_js(c, c->on_read, 2, argv);
+  }
+  // JavaScript may have paused or closed us while handling the batch; the end is still reported once reading resumes
+  // (recv returns 0 again) or not at all after close.
+  if ((eof || err) && !c->closing && c->reading) deliver_end(c, err);
+  napi_close_handle_scope(c->env, scope);
+}
+
+static void on_poll(uv_poll_t *h, int status, int events) {
+  conn_t *c = (conn_t *)h->data;
+  if (c->closing) return;
+  if (status < 0) {
+    napi_handle_scope scope;
+    napi_open_handle_scope(c->env, &scope);
+    deliver_end(c, -status);
+    napi_close_handle_scope(c->env, scope);
+    return;
+  }
+  if ((events & (UV_READABLE | UV_DISCONNECT)) && c->reading) read_batch(c);
+  if (!c->closing && (events & UV_WRITABLE) && c->want_write) {
+    c->want_write = 0;
+    rearm(c);
+    napi_handle_scope scope;
+    napi_open_handle_scope(c->env, &scope);
+    call_js(c, c->on_write, 0, NULL);
+    napi_close_handle_scope(c->env, scope);
+  }
+}
+
+// connect(path): fd. Non-blocking and close-on-exec; EAGAIN means conmon's backlog is full (try again).
+static napi_value Connect(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  struct sockaddr_un addr;
+  memset(&addr, 0, sizeof addr);
+  addr.sun_family = AF_UNIX;
+  size_t len = 0;
+  if (argc < 1 || napi_get_value_string_utf8(env, argv[0], addr.sun_path, sizeof addr.sun_path, &len) != napi_ok) {
+    napi_throw_type_error(env, NULL, "connect(path): path must be a string");
+    return NULL;
+  }
+  if (len >= sizeof addr.sun_path - 1) return throw_errno(env, "connect", ENAMETOOLONG);
+  int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return throw_errno(env, "socket", errno);
+  if (connect(fd, (struct sockaddr *)&addr, sizeof addr) != 0) {
+    int e = errno;
+    close(fd);
+    return throw_errno(env, "connect", e);
+  }
+  napi_value r;
+  napi_create_int32(env, fd, &r);
+  return r;
+}
+
+static void on_closed(uv_handle_t *h) {
+  conn_t *c = (conn_t *)h->data;
+  napi_env env = c->env;
+  close(c->fd);
+  free(c->batch);
+  if (c->on_read) napi_delete_reference(env, c->on_read);
+  if (c->on_write) napi_delete_reference(env, c->on_write);
+  napi_async_destroy(env, c->actx);
+  napi_handle_scope scope;
+  napi_open_handle_scope(env, &scope);
+  napi_value self;
+  if (napi_get_reference_value(env, c->self, &self) == napi_ok && self != NULL) {
+    void *old;
+    napi_remove_wrap(env, self, &old);
+  }
+  napi_close_handle_scope(env, scope);
+  napi_delete_reference(env, c->self);
+  free(c);
+}
+
+// open(fd, onRead): handle. Takes ownership of fd; it is closed by close(handle).
+static napi_value Open(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  int32_t fd = -1;
+  napi_valuetype t;
+  if (argc < 2 || napi_get_value_int32(env, argv[0], &fd) != napi_ok || fd < 0 ||
+      napi_typeof(env, argv[1], &t) != napi_ok || t != napi_function) {
+    napi_throw_type_error(env, NULL, "open(fd, onRead): bad arguments");
+    return NULL;
+  }
+  conn_t *c = calloc(1, sizeof *c);
+  if (c == NULL) return throw_errno(env, "open", ENOMEM);
+  c->env = env;
+  c->fd = fd;
+  uv_loop_t *loop;
+  napi_get_uv_event_loop(env, &loop);
+  int r = uv_poll_init_socket(loop, &c->poll, fd);
+  if (r != 0) { free(c); return throw_errno(env, "uv_poll_init", -r); }
+  c->poll.data = c;
+  napi_value obj, name;
+  napi_create_object(env, &obj);
+  napi_wrap(env, obj, c, NULL, NULL, NULL);
+  napi_create_reference(env, obj, 1, &c->self);
+  napi_create_reference(env, argv[1], 1, &c->on_read);
+  napi_create_string_utf8(env, "conex:seqpacket", NAPI_AUTO_LENGTH, &name);
+  napi_async_init(env, obj, name, &c->actx);
+  return obj;
+}
+
+static napi_value ReadStart(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  conn_t *c = handle_args(env, info, 1, argv);
+  if (c == NULL) return NULL;
+  if (!c->reading) { c->reading = 1; rearm(c); }
+  return NULL;
+}
+
+static napi_value ReadStop(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  conn_t *c = handle_args(env, info, 1, argv);
+  if (c == NULL) return NULL;
+  if (c->reading) { c->reading = 0; rearm(c); }
+  return NULL;
+}
+
+// write(handle, buf): bytes sent as one packet, or -EAGAIN when the socket is full (then waitWritable), or throws.
+static napi_value Write(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  conn_t *c = handle_args(env, info, 2, argv);
+  if (c == NULL) return NULL;
+  void *data;
+  size_t len;
+  if (napi_get_buffer_info(env, argv[1], &data, &len) != napi_ok) {
+    napi_throw_type_error(env, NULL, "write(handle, buf): buf must be a Buffer");
+    return NULL;
+  }
+  ssize_t n;
+  do n = send(c->fd, data, len, MSG_DONTWAIT | MSG_NOSIGNAL); while (n < 0 && errno == EINTR);
+  napi_value r;
+  if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) { napi_create_int32(env, -EAGAIN, &r); return r; }
+  if (n < 0) return throw_errno(env, "send", errno);
+  napi_create_int32(env, (int32_t)n, &r);
+  return r;
+}
+
+// waitWritable(handle, cb): calls cb once the socket can take another packet.
+static napi_value WaitWritable(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  conn_t *c = handle_args(env, info, 2, argv);
+  if (c == NULL) return NULL;
+  if (c->on_write) napi_delete_reference(env, c->on_write);
+  napi_create_reference(env, argv[1], 1, &c->on_write);
+  c->want_write = 1;
+  rearm(c);
+  return NULL;
+}
+
+// shutdownWrite(handle): half-close; conmon reads EOF and closes the process's stdin.
+static napi_value ShutdownWrite(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  conn_t *c = handle_args(env, info, 1, argv);
+  if (c == NULL) return NULL;
+  shutdown(c->fd, SHUT_WR);
+  return NULL;
+}
+
+// close(handle): stops polling and closes the fd (asynchronously, after libuv lets go of it). Idempotent.
+static napi_value Close(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  conn_t *c = NULL;
+  if (argc < 1 || napi_unwrap(env, argv[0], (void **)&c) != napi_ok || c == NULL || c->closing) return NULL;
+  c->closing = 1;
+  c->reading = 0;
+  c->want_write = 0;
+  uv_poll_stop(&c->poll);
+  uv_close((uv_handle_t *)&c->poll, on_closed);
+  return NULL;
+}
+
+static napi_value Init(napi_env env, napi_value exports) {
+  struct { const char *name; napi_callback fn; } fns[] = {
+    { "connect", Connect }, { "open", Open }, { "readStart", ReadStart }, { "readStop", ReadStop },
+    { "write", Write }, { "waitWritable", WaitWritable }, { "shutdownWrite", ShutdownWrite }, { "close", Close },
+  };
+  for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
+    napi_value f;
+    napi_create_function(env, fns[i].name, NAPI_AUTO_LENGTH, fns[i].fn, NULL, &f);
+    napi_set_named_property(env, exports, fns[i].name, f);
+  }
+  return exports;
+}
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, Init)

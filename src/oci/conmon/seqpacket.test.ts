@@ -1,0 +1,111 @@
+// The SEQPACKET addon against a real SOCK_SEQPACKET server (python3's socket module; conmon is not needed for this):
+// every packet before the end, boundaries kept, pause really stops reading, writes arrive as one packet each.
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { SeqpacketConn } from './seqpacket'
+
+// A server that accepts one client, sends `count` packets (packet i is i%251 repeated (i % 9000) + 1 times), reports
+// the sizes of the packets it receives on stdout, and closes when the client half-closes.
+const SERVER = `
+import os, socket, sys
+path, count = sys.argv[1], int(sys.argv[2])
+s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+s.bind(path); s.listen(1)
+print('ready', flush=True)
+c, _ = s.accept()
+for i in range(count):
+    c.sendall(bytes([i % 251]) * ((i % 9000) + 1))
+print('sent', flush=True)
+while True:
+    d = c.recv(65536)
+    if not d: break
+    print(len(d), flush=True)
+c.close()
+`
+
+function server (dir: string, count: number): { proc: ChildProcess, path: string, lines: string[], said: (what: string) => Promise<void> } {
+  const path = join(dir, 'sock')
+  const proc = spawn('python3', ['-c', SERVER, path, String(count)], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const lines: string[] = []
+  const waiters: Array<() => void> = []
+  let buf = ''
+  proc.stdout?.on('data', (d: Buffer) => {
+    buf += d.toString()
+    const parts = buf.split('\n')
+    buf = parts.pop() ?? ''
+    lines.push(...parts)
+    waiters.splice(0).forEach((w) => w())
+  })
+  const said = async (what: string): Promise<void> => {
+    while (!lines.includes(what)) await new Promise<void>((resolve) => waiters.push(resolve))
+  }
+  return { proc, path, lines, said }
+}
+
+test('every packet arrives in order with its boundaries, then the end; pause holds them back', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'conex-seqpacket-'))
+  try {
+    const count = 3000
+    const srv = server(dir, count)
+    await srv.said('ready')
+    const conn = SeqpacketConn.connect(srv.path)
+    conn.end() // the server closes once it has sent everything and sees our end
+    const got: Buffer[] = []
+    let ended: Error | undefined | null = null
+    // The server blocks once the socket is full (~13 MB are sent in all); reading pauses at packet 100 for 200 ms.
+    await new Promise<void>((resolve) => {
+      conn.read({
+        packet: (p) => {
+          got.push(p)
+          if (got.length === 100) {
+            // The rest of the batch being delivered still comes (it has been read); no further batch does.
+            conn.pause()
+            setImmediate(() => {
+              const atPause = got.length
+              setTimeout(() => {
+                assert.equal(got.length, atPause, 'packets arrived while paused')
+                conn.resume()
+              }, 200)
+            })
+          }
+        },
+        end: (err) => { ended = err; resolve() },
+      })
+    })
+    assert.equal(ended, undefined)
+    assert.equal(got.length, count)
+    for (let i = 0; i < count; i++) {
+      assert.equal(got[i].length, (i % 9000) + 1, `packet ${i} length`)
+      assert.ok(got[i].every((b) => b === i % 251), `packet ${i} content`)
+    }
+    conn.destroy()
+    srv.proc.kill()
+  } finally { rmSync(dir, { recursive: true, force: true }) }
+})
+
+test('writes arrive as one packet each; end() half-closes; a closed connection refuses writes', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'conex-seqpacket-'))
+  try {
+    const srv = server(dir, 0)
+    await srv.said('ready')
+    const conn = SeqpacketConn.connect(srv.path)
+    const ended = new Promise<void>((resolve) => conn.read({ packet: () => undefined, end: () => resolve() }))
+    const sizes = [1, 4096, 32768, 7, 32768]
+    for (const n of sizes) await new Promise<void>((resolve, reject) => conn.write(Buffer.alloc(n, 1), (err) => err === undefined ? resolve() : reject(err)))
+    conn.end()
+    await ended
+    await new Promise((resolve) => srv.proc.once('close', resolve))
+    assert.deepEqual(srv.lines.filter((l) => /^\d+$/.test(l)).map(Number), sizes)
+    conn.destroy()
+    const refused = await new Promise<Error | undefined>((resolve) => conn.write(Buffer.from('x'), resolve))
+    assert.match(String(refused?.message), /attach socket closed/)
+  } finally { rmSync(dir, { recursive: true, force: true }) }
+})
+
+test('connecting to a missing socket throws ENOENT', async () => {
+  assert.throws(() => SeqpacketConn.connect('/nonexistent/conex/sock'), { code: 'ENOENT' })
+})
