@@ -103,7 +103,7 @@ export async function main (argv: string[]): Promise<number> {
   }
 }
 
-if (require.main === module || process.env.CONEX_MAIN === '1' || (require.main?.filename ?? '').endsWith('bin/conex')) {
+if (require.main === module || process.env.CONEX_MAIN === '1' || /bin\/conex(\.js)?$/.test(require.main?.filename ?? '')) {
   // A reader that went away (`conex exec c yes | head -1`) ends conex as SIGPIPE ends a Unix filter: quietly, with
   // status 141 (128+SIGPIPE), not with an unhandled EPIPE stack trace.
   for (const s of [process.stdout, process.stderr]) {

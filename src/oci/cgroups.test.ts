@@ -43,7 +43,7 @@ test('joinCgroup moves a process into the cgroup in every hierarchy; removeCgrou
   const child = spawn('sleep', ['30'], { stdio: 'ignore' })
   try {
     const pid = child.pid as number
-    const joined = joinCgroup(mode, path, pid)
+    const joined = await joinCgroup(mode, path, pid)
     assert.ok(joined >= 1)
     const own = readFileSync(`/proc/${pid}/cgroup`, 'utf8').split('\n').filter((l) => l.endsWith(':' + path))
     assert.equal(own.length, joined)

@@ -2,6 +2,7 @@
 // runc creates and removes the container's own cgroup from the spec's cgroupsPath; conex only places conmon (for
 // containers and exec sessions) in a sibling cgroup before releasing it, and removes what it created.
 import { readFileSync, writeFileSync, mkdirSync, rmdirSync, existsSync, readdirSync } from 'node:fs'
+import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 
 export type CgroupMode = 'v2' | 'hybrid' | 'v1'
@@ -42,19 +43,20 @@ export function cgroupDirs (mode: CgroupMode, path: string): string[] {
 }
 
 // Moves `pid` into cgroup `path` in every hierarchy, creating it; failures in single controllers are ignored
-// (a sandbox may deny some), and the number of hierarchies joined is returned.
-export function joinCgroup (mode: CgroupMode, path: string, pid: number): number {
-  let joined = 0
-  for (const dir of cgroupDirs(mode, path)) {
+// (a sandbox may deny some), and the number of hierarchies joined is returned. Asynchronous on purpose: on cgroup v1
+// the first write to a cgroup.procs waits for an RCU grace period in the kernel (measured 15-20 ms here, then
+// ~0.1 ms per hierarchy), and the API service has other requests to serve meanwhile.
+export async function joinCgroup (mode: CgroupMode, path: string, pid: number): Promise<number> {
+  const results = await Promise.all(cgroupDirs(mode, path).map(async (dir) => {
     try {
-      mkdirSync(dir, { recursive: true })
+      await mkdir(dir, { recursive: true })
       // cpuset needs cpus/mems before a task can join (v1 only).
       if (dir.includes('/cpuset/')) inheritCpuset(dir)
-      writeFileSync(join(dir, 'cgroup.procs'), String(pid))
-      joined++
-    } catch { /* a controller we may not use */ }
-  }
-  return joined
+      await writeFile(join(dir, 'cgroup.procs'), String(pid))
+      return 1
+    } catch { return 0 /* a controller we may not use */ }
+  }))
+  return results.reduce<number>((a, b) => a + b, 0)
 }
 
 function inheritCpuset (dir: string): void {

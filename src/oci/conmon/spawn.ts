@@ -6,6 +6,7 @@ import type { Socket } from 'node:net'
 import { PipeReader } from './pipe-message'
 import { joinCgroup, type CgroupMode } from '../cgroups'
 import { EngineError } from '../../errors'
+import { trace } from '../../util/trace'
 
 export interface SpawnConmonOptions {
   conmonPath: string
@@ -74,7 +75,9 @@ export async function spawnConmon (o: SpawnConmonOptions): Promise<ConmonProcess
     const err = await exited.catch((e: Error) => e)
     throw new EngineError('RUNTIME_ERROR', `spawning conmon: ${err instanceof Error ? err.message : 'no pid'}`)
   }
-  if (o.cgroup !== undefined) joinCgroup(o.cgroup.mode, o.cgroup.path, child.pid)
+  trace('conmon: spawned')
+  if (o.cgroup !== undefined) await joinCgroup(o.cgroup.mode, o.cgroup.path, child.pid)
+  trace('conmon: cgroup joined')
   await start()
   // The spawned process exits as soon as it has forked the monitor. Its failure shows up as EOF on the pipes, which
   // the caller reads next, so we do not wait for it here; its exit status and stderr explain that EOF.
