@@ -19,13 +19,15 @@ after(async () => { await api.stop() })
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 
 // A raw connection: what the service wrote back, and when it closed the connection.
+// `reply()` also names a socket error, so a failure says whether the service answered at all.
 function open (): { sock: Socket, reply: () => string, closed: Promise<number> } {
   const sock = connect(api.sock)
   let got = ''
+  let error = ''
   sock.on('data', (d: Buffer) => { got += d.toString() })
-  sock.on('error', () => { /* reset by the service: fine */ })
+  sock.on('error', (err) => { error = ` [socket error: ${err.message}]` /* a reset by the service is fine */ })
   const closed = new Promise<number>((resolve) => sock.once('close', () => resolve(Date.now())))
-  return { sock, reply: () => got, closed }
+  return { sock, reply: () => got === '' ? error : got, closed }
 }
 
 // Half a layer tar: one member whose body is announced as 64 KiB but only 4 KiB of it is sent.

@@ -155,10 +155,21 @@ export async function startExecSession (ctx: EngineContext, s: ExecSessionRecord
   return { exitCode: ctx.execs.get(s.id)?.exitCode ?? code, detached: false }
 }
 
+const RESIZE_START_WAIT_MS = 10_000
+
 export async function resizeExecSession (ctx: EngineContext, s: ExecSessionRecord, height: number, width: number): Promise<void> {
   if (s.state !== 'running') throw new EngineError('EXEC_STATE', `exec session ${s.id} is not running: cannot resize`)
   const ctl = execPaths(ctx.layout.execBundle(s.id), s.containerId).ctl
-  if (!existsSync(ctl)) throw new EngineError('EXEC_STATE', `exec session ${s.id} has no control FIFO (has it ended?)`)
+  // A session is 'running' from the moment its start is claimed; conmon makes the FIFO a few ms later. Like dockerd
+  // (which waits for the exec's start for up to 10 s), a resize sent right after the start waits for it.
+  const deadline = Date.now() + RESIZE_START_WAIT_MS
+  while (!existsSync(ctl)) {
+    const cur = ctx.execs.get(s.id)
+    if (cur?.state !== 'running' || cur.pid > 0 || Date.now() > deadline) {
+      throw new EngineError('EXEC_STATE', `exec session ${s.id} has no control FIFO (has it ended?)`)
+    }
+    await new Promise((resolve) => setTimeout(resolve, 10))
+  }
   await writeResize(ctl, height, width)
 }
 
