@@ -82,6 +82,7 @@ export class OciRuntime {
       cgroup: o.conmonCgroup === undefined ? undefined : { mode: this.o.cgroupMode, path: o.conmonCgroup },
     })
     try {
+      await conmon.start()
       const m = await conmon.sync.next()
       if (m === undefined || m.data <= 0) {
         const msg = readOciLog(ociLog) ?? m?.message ?? (conmon.stderr().trim() || 'container create failed (no logs from conmon)')

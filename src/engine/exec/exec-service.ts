@@ -12,7 +12,7 @@ import { processStartTime } from '../../util/proc'
 import { buildExecProcess } from '../../oci/spec'
 import { parseDetachKeys } from '../../oci/conmon/detach-keys'
 import { pumpAttach } from '../../oci/conmon/attach-socket'
-import { startConmonExec, waitConmonExit, cleanupExecBundle, execPaths } from '../../oci/conmon/exec-session'
+import { startConmonExec, waitConmonExit, cleanupExecBundle, execPaths, type ConmonExecSpawnOptions } from '../../oci/conmon/exec-session'
 import { writeResize } from '../../oci/conmon/ctl-fifo'
 import { syncContainer } from '../container/state-sync'
 import { exitCommand } from '../container/start'
@@ -72,6 +72,16 @@ export async function createExecSession (ctx: EngineContext, c0: ContainerRecord
   return s
 }
 
+// What conmon's argv for a session depends on.
+function spawnOptions (ctx: EngineContext, c: ContainerRecord, s: ExecSessionRecord, detach: boolean): ConmonExecSpawnOptions {
+  return {
+    runtime: ctx.runtime, containerId: c.id, containerName: c.name, sessionId: s.id, bundle: ctx.layout.execBundle(s.id),
+    tty: s.config.tty, stdin: s.config.attachStdin && !detach, preserveFds: s.config.preserveFds, timeout: s.config.timeout,
+    conmonCgroup: ctx.layout.conmonCgroup(c.id),
+    exitCommand: detach ? exitCommand(ctx, ['container', 'cleanup', '--exec', s.id, c.id]) : undefined,
+  }
+}
+
 function readContainerSpec (ctx: EngineContext, c: ContainerRecord): Record<string, unknown> {
   try {
     return JSON.parse(readFileSync(ctx.layout.specPath(c.id), 'utf8')) as Record<string, unknown>
@@ -109,15 +119,11 @@ export async function startExecSession (ctx: EngineContext, s: ExecSessionRecord
   const detach = o.detach === true || o.streams === undefined
   const bundle = ctx.layout.execBundle(s.id)
   const keys = detachKeysFor(s, o.detachKeys)
+  const spawn = spawnOptions(ctx, c, s, detach)
   let exec
   try {
     const proc = buildExecProcess({ containerSpec: readContainerSpec(ctx, c), containerConfig: c.config, exec: s.config, rootfs: ctx.layout.rootfs(c.id), addTerm: false })
-    exec = await startConmonExec({
-      runtime: ctx.runtime, containerId: c.id, containerName: c.name, sessionId: s.id, bundle, process: proc,
-      tty: s.config.tty, stdin: s.config.attachStdin && !detach, attach: !detach, preserveFds: s.config.preserveFds,
-      timeout: s.config.timeout, consoleSize: o.consoleSize ?? s.config.consoleSize, conmonCgroup: ctx.layout.conmonCgroup(c.id),
-      exitCommand: detach ? exitCommand(ctx, ['container', 'cleanup', '--exec', s.id, c.id]) : undefined,
-    })
+    exec = await startConmonExec({ ...spawn, process: proc, attach: !detach, consoleSize: o.consoleSize ?? s.config.consoleSize })
   } catch (err) {
     recordExecExit(ctx, started, startFailureCode(err))
     throw err

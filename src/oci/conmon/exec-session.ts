@@ -1,5 +1,5 @@
 // One exec session's conversation with conmon, in protocol order:
-//   process.json → spawn conmon (cgroup move, start byte #1) → attach pipe {"data":0} → initial resize on ctl →
+//   spawn conmon (cgroup move) → process.json → start byte #1 → attach pipe {"data":0} → initial resize on ctl →
 //   connect the attach socket → start byte #2 → sync pipe {"data":pid} (or an error) → stream → attach EOF →
 //   exit file (written by conmon after it closed its clients) → bundle removal.
 // It never touches the store: the engine records what it returns.
@@ -52,12 +52,16 @@ export const execPaths = (bundle: string, containerId: string): { exitFile: stri
   pidFile: join(bundle, 'exec_pid'),
 })
 
-// Runs the protocol up to a running process; on any failure the bundle is removed and the error classified
-// (EXEC_NOT_FOUND 127, EXEC_CANNOT_INVOKE 126, RUNTIME_ERROR 125).
-export async function startConmonExec (o: ConmonExecOptions): Promise<ConmonExec> {
+// What decides how conmon is spawned for a session (its argv): the rest of ConmonExecOptions is used after that.
+export type ConmonExecSpawnOptions = Pick<ConmonExecOptions, 'runtime' | 'containerId' | 'containerName' | 'sessionId' |
+'bundle' | 'tty' | 'stdin' | 'preserveFds' | 'timeout' | 'conmonCgroup' | 'exitCommand'>
+
+// Phase 1: the session's bundle and a conmon placed in its cgroup, waiting for its first start byte. The process
+// spec is not written yet, so a conmon released by accident (its parent died and closed the start pipe) cannot
+// run anything: the runtime finds no process.json and fails.
+export async function spawnConmonExec (o: ConmonExecSpawnOptions): Promise<ConmonProcess> {
   const p = execPaths(o.bundle, o.containerId)
   mkdirSync(join(o.bundle, 'exit'), { recursive: true, mode: 0o700 })
-  writeFileSync(p.spec, JSON.stringify(o.process))
   const rt = o.runtime.o
   const args = execConmonArgs({
     containerId: o.containerId, cuuid: o.sessionId, name: o.containerName, runtimePath: rt.runtimePath,
@@ -68,14 +72,26 @@ export async function startConmonExec (o: ConmonExecOptions): Promise<ConmonExec
     leaveStdinOpen: o.tty,
     processSpec: p.spec, preserveFds: o.preserveFds, timeout: o.timeout,
   })
-  let conmon: ConmonProcess | undefined
-  let socket: AttachSocket | undefined
+  trace('exec: spawn conmon')
   try {
-    trace('exec: spawn conmon')
-    conmon = await spawnConmon({
+    return await spawnConmon({
       conmonPath: rt.conmonPath, args, cwd: o.bundle, preserveFds: o.preserveFds,
       cgroup: o.conmonCgroup === undefined ? undefined : { mode: rt.cgroupMode, path: o.conmonCgroup },
     })
+  } catch (err) {
+    rmSync(o.bundle, { recursive: true, force: true })
+    throw err
+  }
+}
+
+// Phase 2, the rest of the protocol up to a running process; on any failure conmon is let go, the bundle removed
+// and the error classified (EXEC_NOT_FOUND 127, EXEC_CANNOT_INVOKE 126, RUNTIME_ERROR 125).
+export async function runConmonExec (conmon: ConmonProcess, o: ConmonExecOptions): Promise<ConmonExec> {
+  const p = execPaths(o.bundle, o.containerId)
+  let socket: AttachSocket | undefined
+  try {
+    writeFileSync(p.spec, JSON.stringify(o.process))
+    await conmon.start()
     trace('exec: conmon released (start byte 1)')
     const ready = await conmon.attach.next()
     trace('exec: attach socket ready')
@@ -91,15 +107,20 @@ export async function startConmonExec (o: ConmonExecOptions): Promise<ConmonExec
     trace('exec: pid received')
     if (m === undefined || m.data <= 0) {
       const msg = readOciLog(p.ociLog) ?? m?.message ?? (conmon.stderr().trim() || 'exec failed (no logs from conmon)')
-      throw runtimeError(rt.runtimeName, msg, `starting exec session in ${o.containerName}`)
+      throw runtimeError(o.runtime.o.runtimeName, msg, `starting exec session in ${o.containerName}`)
     }
     return { pid: m.data, bundle: o.bundle, socket, conmon }
   } catch (err) {
     socket?.destroy()
-    conmon?.close()
+    conmon.kill() // only while it still waits for its first byte; after that, closing our pipe ends are enough
     rmSync(o.bundle, { recursive: true, force: true })
     throw err
   }
+}
+
+// Both phases at once (the CLI, and an API start with nothing prepared).
+export async function startConmonExec (o: ConmonExecOptions): Promise<ConmonExec> {
+  return runConmonExec(await spawnConmonExec(o), o)
 }
 
 export interface ExecExit { exitCode: number, timedOut: boolean }

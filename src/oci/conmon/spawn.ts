@@ -1,6 +1,7 @@
-// Starts conmon with its three control pipes (sync, start, attach) at fds N+3..N+5 after N preserved fds, moves it
-// into its cgroup, and releases it with the first start byte. conmon then double-forks: the process we spawned
-// exits at once, and the monitor lives on, holding its ends of the pipes.
+// Starts conmon with its three control pipes (sync, start, attach) at fds N+3..N+5 after N preserved fds and moves it
+// into its cgroup; the caller releases it with the first start byte (start()). conmon then double-forks: the process
+// we spawned exits at once, and the monitor lives on, holding its ends of the pipes. Until that byte conmon waits
+// (and can still be killed as our child: kill()).
 import { spawn, type ChildProcess } from 'node:child_process'
 import type { Socket } from 'node:net'
 import { PipeReader } from './pipe-message'
@@ -26,15 +27,17 @@ export interface ConmonProcess {
   sync: PipeReader
   /** `{"data": 0}` once the attach socket and FIFOs exist (exec only). */
   attach: PipeReader
-  /** Sends a start byte. */
+  /** Sends a start byte (the first one releases conmon once it is in its cgroup; spawnConmon does not send it). */
   start: () => Promise<void>
+  /** Kills conmon while it still waits for its first start byte (a prepared exec that was never started). */
+  kill: () => void
   /** conmon's own error (its exit status and stderr before daemonizing), to explain an EOF on a pipe. */
   stderr: () => string
   /** Closes our ends of the pipes. */
   close: () => void
 }
 
-// Spawns conmon and sends the first start byte; resolves once the spawned (pre-fork) process has exited.
+// Spawns conmon and places it in its cgroup; resolves with conmon waiting for its first start byte.
 export async function spawnConmon (o: SpawnConmonOptions): Promise<ConmonProcess> {
   const n = o.preserveFds ?? 0
   const stdio: Array<'ignore' | 'pipe' | number> = ['ignore', 'ignore', 'pipe']
@@ -78,7 +81,6 @@ export async function spawnConmon (o: SpawnConmonOptions): Promise<ConmonProcess
   trace('conmon: spawned')
   if (o.cgroup !== undefined) await joinCgroup(o.cgroup.mode, o.cgroup.path, child.pid)
   trace('conmon: cgroup joined')
-  await start()
   // The spawned process exits as soon as it has forked the monitor. Its failure shows up as EOF on the pipes, which
   // the caller reads next, so we do not wait for it here; its exit status and stderr explain that EOF.
   let exitCode: number | undefined
@@ -86,5 +88,6 @@ export async function spawnConmon (o: SpawnConmonOptions): Promise<ConmonProcess
   const describe = (): string => exitCode !== undefined && exitCode !== 0
     ? `conmon failed (exit ${exitCode}): ${stderr.trim().split('\n').pop() ?? ''}`
     : stderr.trim()
-  return { sync, attach, start, stderr: describe, close }
+  const kill = (): void => { if (exitCode === undefined) child.kill('SIGKILL'); close() }
+  return { sync, attach, start, stderr: describe, close, kill }
 }
