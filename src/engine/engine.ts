@@ -31,6 +31,8 @@ import { cleanStaging } from '../image/layers'
 
 export const VERSION = '0.1.0'
 
+const RECENT_EXIT_MS = 5 * 60_000
+
 export class LocalEngine implements Engine {
   readonly ctx: EngineContext
 
@@ -92,6 +94,14 @@ export class LocalEngine implements Engine {
   }
 
   getContainer (ref: string): Promise<ContainerRecord> { return this.container(ref) }
+
+  /**
+   * The exit code of a container removed in the last five minutes (podman keeps such codes so that a client's wait
+   * still answers after `--rm` removed the container: `podman --remote run --rm` waits only after the attach ends).
+   */
+  recentExitCode (ref: string): number | undefined {
+    return this.ctx.events.lastExitCode(ref, BigInt(Date.now() - RECENT_EXIT_MS) * 1_000_000n)
+  }
 
   // Resolves with the exit code once the container has stopped (condition 'stopped', the default).
   // 'started' is met by any start after `after` (a startedAt), even one whose process has exited already: a poll

@@ -18,8 +18,10 @@ export class EventStore {
   readonly #insert
   readonly #since
   readonly #trim
+  readonly #lastDied
 
   constructor (db: Db) {
+    this.#lastDied = db.prepare("SELECT attributes FROM events WHERE type = 'container' AND action = 'died' AND time_ns >= ? AND (actor_id = ? OR json_extract(attributes, '$.name') = ?) ORDER BY seq DESC LIMIT 1").safeIntegers(true)
     this.#insert = db.prepare('INSERT INTO events (time_ns, type, action, actor_id, attributes) VALUES (?, ?, ?, ?, ?)')
     this.#since = db.prepare('SELECT * FROM events WHERE seq > ? AND time_ns >= ? ORDER BY seq').safeIntegers(true)
     this.#trim = db.prepare('DELETE FROM events WHERE seq <= (SELECT MAX(seq) FROM events) - ?')
@@ -29,6 +31,14 @@ export class EventStore {
     const now = BigInt(Date.now()) * 1_000_000n + process.hrtime.bigint() % 1_000_000n
     const r = this.#insert.run(now, type, action, actorId, JSON.stringify(attributes))
     if (Number(r.lastInsertRowid) % 500 === 0) this.#trim.run(MAX_EVENTS)
+  }
+
+  // The exit code of the last `died` event of container `ref` (full id or name) not older than `sinceNs`.
+  lastExitCode (ref: string, sinceNs: bigint): number | undefined {
+    const row = this.#lastDied.get(sinceNs, ref, ref) as { attributes: string } | undefined
+    if (row === undefined) return undefined
+    const code = Number((JSON.parse(row.attributes) as Record<string, string>).exitCode)
+    return Number.isInteger(code) ? code : undefined
   }
 
   // Events after sequence number `afterSeq` and not older than `sinceNs`.

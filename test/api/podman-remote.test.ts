@@ -85,3 +85,23 @@ test('podman --remote inspect, stop and rm -f', { skip }, async () => {
   assert.equal(await ok(['rm', '-f', 'pc']), 'pc\n')
   assert.equal(await ok(['ps', '-a', '--format', '{{.Names}}']), '')
 })
+
+// podman --remote run --rm waits only after its attach ended, when the container may be gone already: the wait must
+// still answer with the exit code (podman keeps codes of removed containers for a while; so does conex, 5 min).
+test('libpod wait on a container that --rm removed answers with its exit code; an unknown one is 404', async () => {
+  const a = api ?? await startApi('podman-wait')
+  try {
+    const r = await a.store.conex(['run', '-d', '--rm', '--name', 'gone', 'busybox', 'sh', '-c', 'exit 7'])
+    assert.equal(r.code, 0, r.stderr)
+    const id = r.out.trim()
+    await waitFor('the --rm container to be removed', async () => (await a.store.conex(['inspect', id])).code !== 0 ? true : undefined)
+    for (const ref of [id, 'gone']) {
+      const w = await a.call('POST', `/v4.0.0/libpod/containers/${ref}/wait?condition=stopped`)
+      assert.equal(w.status, 200, w.text)
+      assert.equal(w.text.trim(), '7')
+    }
+    const missing = await a.call('POST', `/v4.0.0/libpod/containers/${'e'.repeat(64)}/wait`)
+    assert.equal(missing.status, 404)
+    assert.match(missing.json().message, /no container with name or ID/)
+  } finally { if (a !== api) await a.stop() }
+})

@@ -68,8 +68,15 @@ export const libpodContainerRoutes = [
     path: '/libpod/containers/{id}/wait',
     query: { condition: q.str({ enum: ['configured', 'created', 'exited', 'paused', 'running', 'stopped', 'stopping', 'removing', 'healthy', 'unhealthy'] }), interval: q.str({ maxLength: 32 }) },
     handler: async (c) => {
-      const rec = await c.engine.getContainer(c.params.id)
       const cond = c.query.condition ?? 'stopped'
+      let rec
+      try { rec = await c.engine.getContainer(c.params.id) } catch (err) {
+        // Removed already (--rm): answer with the exit code it died with, as podman does.
+        const code = cond === 'running' ? undefined : c.engine.recentExitCode(c.params.id)
+        if (code === undefined) throw err
+        c.x.json(200, code)
+        return
+      }
       let code: number
       if (cond === 'running') code = await c.engine.waitContainer(rec.id, { condition: 'running', signal: clientGone(c) })
       else if (cond === 'stopped' || cond === 'exited') code = await waitFor(c.engine, rec.id, 'not-running', clientGone(c))
