@@ -25,6 +25,8 @@ export interface EngineConfig {
   execRetentionCount: number
   /** Exec sessions created but never started are removed after this many seconds; 0 keeps them (until their container stops). */
   execCreatedTimeoutSeconds: number
+  /** Ended exec sessions stay at least this long, whatever execRetentionCount says. */
+  execRetentionGraceSeconds: number
   /** The service aborts an image upload (import, load) when no body byte arrives for this many seconds; 0: never. */
   uploadIdleTimeoutSeconds: number
   /** Path of the config file that was read, if any. */
@@ -47,6 +49,7 @@ interface ConfigFile {
   exec_retention_seconds?: number
   exec_retention_count?: number
   exec_created_timeout_seconds?: number
+  exec_retention_grace_seconds?: number
   upload_idle_timeout_seconds?: number
 }
 
@@ -94,7 +97,7 @@ function readConfigFile (path: string, required: boolean): ConfigFile {
 
 // A duration in seconds from $CONEX_<KEY> (upper case), else the config file's key, else the default; fractions are
 // allowed (tests use 0.5), negative or non-numeric values are refused.
-function seconds (file: ConfigFile, key: 'exec_created_timeout_seconds' | 'upload_idle_timeout_seconds', dflt: number): number {
+function seconds (file: ConfigFile, key: 'exec_created_timeout_seconds' | 'upload_idle_timeout_seconds' | 'exec_retention_grace_seconds', dflt: number): number {
   const env = process.env[`CONEX_${key.toUpperCase()}`]
   const raw: unknown = env !== undefined && env !== '' ? Number(env) : file[key] ?? dflt
   if (typeof raw !== 'number' || !Number.isFinite(raw) || raw < 0) {
@@ -121,6 +124,7 @@ export function loadConfig (o: ConfigOverrides = {}): EngineConfig {
     detachKeys: file.detach_keys ?? 'ctrl-p,ctrl-q',
     execRetentionSeconds: file.exec_retention_seconds ?? 300,
     execRetentionCount: file.exec_retention_count ?? 100,
+    execRetentionGraceSeconds: seconds(file, 'exec_retention_grace_seconds', 30),
     execCreatedTimeoutSeconds: seconds(file, 'exec_created_timeout_seconds', 600),
     uploadIdleTimeoutSeconds: seconds(file, 'upload_idle_timeout_seconds', 60),
     configFile: existsSync(explicit ?? DEFAULT_CONFIG_FILE) ? (explicit ?? DEFAULT_CONFIG_FILE) : undefined,

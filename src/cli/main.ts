@@ -82,7 +82,8 @@ export async function main (argv: string[]): Promise<number> {
           engine = new LocalEngine({ cfg, selfCommand: selfCommand(), requester: `cli:uid=${process.getuid?.() ?? 0}` })
           // No daemon ages out exec sessions that were created and never started: every command that opens the store does.
           const { pruneUnstartedExecSessions } = require('../engine/exec/exec-expiry') as typeof import('../engine/exec/exec-expiry')
-          try { pruneUnstartedExecSessions(engine.ctx) } catch { /* best effort: the next command or the service retries */ }
+          const { pruneEndedExecSessions } = require('../engine/exec/exec-reaper') as typeof import('../engine/exec/exec-reaper')
+          try { pruneUnstartedExecSessions(engine.ctx); pruneEndedExecSessions(engine.ctx) } catch { /* best effort: the next command or the service retries */ }
         }
         return engine
       },

@@ -20,7 +20,7 @@ import { containerLogs } from './container/logs'
 import { cleanupContainer, cleanupExec } from './container/cleanup'
 import { createExecSession, startExecSession, resizeExecSession, attachExecSession } from './exec/exec-service'
 import { stopExecSession, removeExecSession } from './exec/exec-stop'
-import { reapExecSession } from './exec/exec-reaper'
+import { reapExecSession, pruneEndedExecSessions } from './exec/exec-reaper'
 import { pruneUnstartedExecSessions } from './exec/exec-expiry'
 import { listImages, getImage, tagImage, removeImage } from './image/image-service'
 import { importImage, loadImages } from './image/image-import'
@@ -174,6 +174,7 @@ export class LocalEngine implements Engine {
     }
     cleanStaging(this.ctx.cfg.root)
     pruneUnstartedExecSessions(this.ctx)
+    pruneEndedExecSessions(this.ctx)
   }
 
   /** conmon's exit command lands here. */

@@ -37,6 +37,7 @@ export class ExecSessionStore {
   readonly #running
   readonly #delete
   readonly #prune
+  readonly #overBound
   readonly #anyCreatedBefore
   readonly #pruneCreated
   readonly #update: Updater<ExecUpdate>
@@ -50,9 +51,14 @@ export class ExecSessionStore {
     this.#running = db.prepare("SELECT * FROM exec_sessions WHERE state = 'running' ORDER BY created_at")
     this.#delete = db.prepare('DELETE FROM exec_sessions WHERE id = ?')
     // Ended sessions older than the retention time, or beyond the newest `count` of a container, go.
+    // Ended sessions go when older than `before`, or beyond the `count` newest of their container once they ended
+    // before `graceBefore` (a client inspects right after the end; under load that can take seconds, and 128
+    // concurrent execs on one container would otherwise lose their records before their clients asked).
     this.#prune = db.prepare(`DELETE FROM exec_sessions WHERE state = 'stopped' AND container_id = @containerId AND
-      (ended_at < @before OR id NOT IN (SELECT id FROM exec_sessions WHERE container_id = @containerId
-        AND state = 'stopped' ORDER BY ended_at DESC, rowid DESC LIMIT @count))`)
+      (ended_at < @before OR (ended_at < @graceBefore AND id NOT IN (SELECT id FROM exec_sessions WHERE
+        container_id = @containerId AND state = 'stopped' ORDER BY ended_at DESC, rowid DESC LIMIT @count)))`)
+    this.#overBound = db.prepare(`SELECT container_id AS c FROM exec_sessions WHERE state = 'stopped'
+      GROUP BY container_id HAVING MIN(ended_at) < @before OR COUNT(*) > @count`)
     this.#anyCreatedBefore = db.prepare("SELECT 1 FROM exec_sessions WHERE state = 'created' AND created_at < ? LIMIT 1")
     this.#pruneCreated = db.prepare("DELETE FROM exec_sessions WHERE state = 'created' AND created_at < ?")
     this.#update = updater(db, 'exec_sessions', COLUMNS)
@@ -81,8 +87,13 @@ export class ExecSessionStore {
   remove (id: string): void { this.#delete.run(id) }
 
   // Removes ended sessions past the retention bound; returns how many went.
-  prune (containerId: string, before: number, count: number): number {
-    return this.#prune.run({ containerId, before, count }).changes
+  prune (containerId: string, o: { before: number, graceBefore: number, count: number }): number {
+    return this.#prune.run({ containerId, ...o }).changes
+  }
+
+  /** Containers whose ended sessions may be over the bounds (a read, no lock). */
+  containersOverBound (before: number, count: number): string[] {
+    return (this.#overBound.all({ before, count }) as Array<{ c: string }>).map((r) => r.c)
   }
 
   // Sessions never started (any container) created before `before`: whether there are any (a read, no lock), and
