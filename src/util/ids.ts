@@ -11,8 +11,19 @@ const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/
 // True when `name` is a valid container name (Docker's rule).
 export const isValidName = (name: string): boolean => NAME_RE.test(name) && name.length <= 253
 
-const ADJ = ['admiring', 'bold', 'brave', 'calm', 'eager', 'gifted', 'happy', 'keen', 'lucid', 'quirky', 'serene', 'vibrant']
-const NOUN = ['turing', 'hopper', 'lovelace', 'ritchie', 'thompson', 'knuth', 'dijkstra', 'torvalds', 'liskov', 'shannon']
+const ADJ = [
+  'admiring', 'affectionate', 'amazing', 'awesome', 'blissful', 'bold', 'brave', 'charming', 'clever',
+  'compassionate', 'confident', 'cool', 'dazzling', 'determined', 'eager', 'ecstatic', 'elegant', 'epic',
+  'festive', 'focused', 'friendly', 'gallant', 'gifted', 'goofy', 'happy', 'hopeful', 'inspiring', 'jolly', 'keen',
+  'kind', 'laughing', 'lucid', 'magical', 'modest', 'nice', 'nifty', 'optimistic', 'peaceful', 'quirky', 'relaxed',
+  'serene', 'sharp', 'stoic', 'sweet', 'tender', 'trusting', 'upbeat', 'vibrant', 'wizardly', 'zealous',
+]
+const NOUN = [
+  'turing', 'hopper', 'lovelace', 'ritchie', 'thompson', 'knuth', 'dijkstra', 'torvalds', 'liskov', 'shannon',
+  'babbage', 'curie', 'darwin', 'einstein', 'euler', 'feynman', 'gauss', 'goldberg', 'hamilton', 'hawking',
+  'hypatia', 'kepler', 'lamarr', 'lamport', 'mccarthy', 'meitner', 'newton', 'noether', 'pascal', 'perlman',
+  'pike', 'poincare', 'ramanujan', 'sammet', 'shamir', 'tesla', 'kernighan', 'wiles', 'wozniak', 'yonath',
+]
 
 // A random human name like podman's `keen_hopper`.
 export function randomName (): string {

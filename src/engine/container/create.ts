@@ -72,7 +72,14 @@ export async function createContainer (ctx: EngineContext, o: ContainerCreateOpt
     id, name, imageId: image.id, imageName: image.names[0] ?? image.id, config, state: 'created', pid: 0, pidStart: '',
     conmonPid: 0, exitCode: 0, oomKilled: false, createdAt: Date.now(), startedAt: 0, finishedAt: 0, restarts: 0,
   }
-  ctx.containers.add(rec)
+  // A generated name another container took meanwhile is generated again (Docker retries the same way; 8 parallel
+  // `run` without --name collided now and then); a name the user chose stays theirs to change.
+  for (let attempt = 1; ; attempt++) {
+    try { ctx.containers.add(rec); break } catch (err) {
+      if (o.name !== undefined || attempt >= 10 || !(err instanceof EngineError && err.code === 'NAME_IN_USE')) throw err
+      rec.name = randomName()
+    }
+  }
   try {
     mkdirSync(ctx.layout.upperDir(id), { recursive: true, mode: 0o755 })
     mkdirSync(ctx.layout.workDir(id), { recursive: true, mode: 0o700 })
@@ -80,6 +87,6 @@ export async function createContainer (ctx: EngineContext, o: ContainerCreateOpt
     ctx.containers.remove(id)
     throw new EngineError('INTERNAL', `creating container storage: ${(err as Error).message}`, { cause: err })
   }
-  emit(ctx, 'container', 'create', id, { name, image: rec.imageName })
+  emit(ctx, 'container', 'create', id, { name: rec.name, image: rec.imageName })
   return rec
 }
