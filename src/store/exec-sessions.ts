@@ -57,8 +57,10 @@ export class ExecSessionStore {
     this.#prune = db.prepare(`DELETE FROM exec_sessions WHERE state = 'stopped' AND container_id = @containerId AND
       (ended_at < @before OR (ended_at < @graceBefore AND id NOT IN (SELECT id FROM exec_sessions WHERE
         container_id = @containerId AND state = 'stopped' ORDER BY ended_at DESC, rowid DESC LIMIT @count)))`)
+    // Exactly the containers #prune would delete from: one ended too long ago, or more than `count` whose oldest
+    // (the first beyond the newest `count`) is past the grace. So a burst within the grace costs no write.
     this.#overBound = db.prepare(`SELECT container_id AS c FROM exec_sessions WHERE state = 'stopped'
-      GROUP BY container_id HAVING MIN(ended_at) < @before OR COUNT(*) > @count`)
+      GROUP BY container_id HAVING MIN(ended_at) < @before OR (COUNT(*) > @count AND MIN(ended_at) < @graceBefore)`)
     this.#anyCreatedBefore = db.prepare("SELECT 1 FROM exec_sessions WHERE state = 'created' AND created_at < ? LIMIT 1")
     this.#pruneCreated = db.prepare("DELETE FROM exec_sessions WHERE state = 'created' AND created_at < ?")
     this.#update = updater(db, 'exec_sessions', COLUMNS)
@@ -92,8 +94,8 @@ export class ExecSessionStore {
   }
 
   /** Containers whose ended sessions may be over the bounds (a read, no lock). */
-  containersOverBound (before: number, count: number): string[] {
-    return (this.#overBound.all({ before, count }) as Array<{ c: string }>).map((r) => r.c)
+  containersOverBound (o: { before: number, graceBefore: number, count: number }): string[] {
+    return (this.#overBound.all(o) as Array<{ c: string }>).map((r) => r.c)
   }
 
   // Sessions never started (any container) created before `before`: whether there are any (a read, no lock), and

@@ -56,20 +56,16 @@ export function recordExecExit (ctx: EngineContext, s: ExecSessionRecord, exitCo
 }
 
 // Drops ended sessions beyond the retention bound (time and count). Call inside a write transaction.
-export function pruneExecSessions (ctx: EngineContext, containerId: string, now = Date.now()): void {
-  ctx.execs.prune(containerId, { before: now - ctx.cfg.execRetentionSeconds * 1000, graceBefore: now - ctx.cfg.execRetentionGraceSeconds * 1000, count: ctx.cfg.execRetentionCount })
+export function pruneExecSessions (ctx: EngineContext, containerId: string, now = Date.now()): number {
+  return ctx.execs.prune(containerId, { before: now - ctx.cfg.execRetentionSeconds * 1000, graceBefore: now - ctx.cfg.execRetentionGraceSeconds * 1000, count: ctx.cfg.execRetentionCount })
 }
 
-// The same for every container that may be over the bounds (the service's sweep, and each CLI command): a read
-// first, a write transaction only when there is something to drop. Returns how many went.
+// The same for every container that is over the bounds (the service's sweep, and each CLI command): a read first,
+// a write transaction only when there is something to drop. Returns how many went.
 export function pruneEndedExecSessions (ctx: EngineContext, now = Date.now()): number {
-  const over = ctx.execs.containersOverBound(now - ctx.cfg.execRetentionSeconds * 1000, ctx.cfg.execRetentionCount)
+  const over = ctx.execs.containersOverBound({ before: now - ctx.cfg.execRetentionSeconds * 1000, graceBefore: now - ctx.cfg.execRetentionGraceSeconds * 1000, count: ctx.cfg.execRetentionCount })
   if (over.length === 0) return 0
-  return writeTx(ctx.db, () => {
-    let n = 0
-    for (const id of over) n += ctx.execs.prune(id, { before: now - ctx.cfg.execRetentionSeconds * 1000, graceBefore: now - ctx.cfg.execRetentionGraceSeconds * 1000, count: ctx.cfg.execRetentionCount })
-    return n
-  })
+  return writeTx(ctx.db, () => over.reduce((n, id) => n + pruneExecSessions(ctx, id, now), 0))
 }
 
 // Reaps one running session if it has ended; returns the exit code when it had.
