@@ -7,14 +7,16 @@ import { Writable } from 'node:stream'
 export const STDOUT = 1
 export const STDERR = 2
 
+// Writes a frame header (stream, three zero bytes, BE32 length) at `at`.
+function writeHeader (out: Buffer, at: number, stream: number, length: number): void {
+  out.writeUInt32BE(stream << 24, at)
+  out.writeUInt32BE(length, at + 4)
+}
+
 // Builds one frame: header and payload in a single buffer (one socket write, no cork/uncork dance).
 export function frame (stream: number, payload: Buffer): Buffer {
   const out = Buffer.allocUnsafe(8 + payload.length)
-  out[0] = stream
-  out[1] = 0
-  out[2] = 0
-  out[3] = 0
-  out.writeUInt32BE(payload.length, 4)
+  writeHeader(out, 0, stream, payload.length)
   payload.copy(out, 8)
   return out
 }
@@ -45,8 +47,7 @@ export class FrameWriter extends Writable {
       if (chunk.length === 0) continue
       if (this.#stream !== 0) {
         const head = Buffer.allocUnsafe(8)
-        head.writeUInt32BE(this.#stream << 24, 0)
-        head.writeUInt32BE(chunk.length, 4)
+        writeHeader(head, 0, this.#stream, chunk.length)
         parts.push(head)
       }
       parts.push(chunk)
