@@ -25,7 +25,9 @@ export class Layout {
   exitFile (id: string): string { return join(this.exitDir(), id) }
 
   /** An exec session's bundle: short, under runroot, so paths stay readable. */
-  execBundle (sessionId: string): string { return join(this.runroot, 'exec', sessionId) }
+  execBundle (sessionId: string): string { return join(this.execBundlesDir(), sessionId) }
+  /** The directory holding every exec session's bundle. */
+  execBundlesDir (): string { return join(this.runroot, 'exec') }
 
   /** runc's own state directory. */
   runtimeState (): string { return join(this.runroot, 'runtime') }

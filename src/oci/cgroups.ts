@@ -30,16 +30,25 @@ export function detectCgroupMode (mountinfo = readFileSync('/proc/self/mountinfo
 // The directories of one cgroup path in every hierarchy that is mounted (v1 controllers, or the v2 root).
 export function cgroupDirs (mode: CgroupMode, path: string): string[] {
   if (mode === 'v2') return [join(CG, path)]
-  const dirs: string[] = []
+  return hierarchyRoots(mode).map((root) => join(root, path))
+}
+
+// The mounted hierarchies do not change while conex runs: read once per process (each exec's conmon joins them).
+const roots = new Map<CgroupMode, string[]>()
+function hierarchyRoots (mode: CgroupMode): string[] {
+  const known = roots.get(mode)
+  if (known !== undefined) return known
+  const found: string[] = []
   let entries: string[] = []
-  try { entries = readdirSync(CG) } catch { return dirs }
+  try { entries = readdirSync(CG) } catch { return found }
   for (const name of entries) {
     // Named and combined hierarchies (cpu,cpuacct) appear as directories; symlinks duplicate them.
-    if (name === 'unified' && mode === 'hybrid') { dirs.push(join(CG, name, path)); continue }
+    if (name === 'unified' && mode === 'hybrid') { found.push(join(CG, name)); continue }
     const full = join(CG, name)
-    if (existsSync(join(full, 'cgroup.procs'))) dirs.push(join(full, path))
+    if (existsSync(join(full, 'cgroup.procs'))) found.push(full)
   }
-  return dirs
+  roots.set(mode, found)
+  return found
 }
 
 // Moves `pid` into cgroup `path` in every hierarchy, creating it; failures in single controllers are ignored
@@ -49,14 +58,32 @@ export function cgroupDirs (mode: CgroupMode, path: string): string[] {
 export async function joinCgroup (mode: CgroupMode, path: string, pid: number): Promise<number> {
   const results = await Promise.all(cgroupDirs(mode, path).map(async (dir) => {
     try {
-      await mkdir(dir, { recursive: true })
-      // cpuset needs cpus/mems before a task can join (v1 only).
-      if (dir.includes('/cpuset/')) inheritCpuset(dir)
-      await writeFile(join(dir, 'cgroup.procs'), String(pid))
+      await joinOne(dir, pid)
       return 1
     } catch { return 0 /* a controller we may not use */ }
   }))
   return results.reduce<number>((a, b) => a + b, 0)
+}
+
+// Directories this process created (or found) and prepared: every exec's conmon joins the same cgroup, so the mkdir
+// and the cpuset reads are done once; a cgroup removed meanwhile (ENOENT on the write) is prepared again.
+const prepared = new Set<string>()
+
+async function joinOne (dir: string, pid: number): Promise<void> {
+  if (prepared.has(dir)) {
+    try {
+      await writeFile(join(dir, 'cgroup.procs'), String(pid))
+      return
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
+      prepared.delete(dir)
+    }
+  }
+  await mkdir(dir, { recursive: true })
+  // cpuset needs cpus/mems before a task can join (v1 only).
+  if (dir.includes('/cpuset/')) inheritCpuset(dir)
+  prepared.add(dir)
+  await writeFile(join(dir, 'cgroup.procs'), String(pid))
 }
 
 function inheritCpuset (dir: string): void {

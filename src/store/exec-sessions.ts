@@ -34,6 +34,8 @@ export class ExecSessionStore {
   readonly #byId
   readonly #byPrefix
   readonly #byContainer
+  readonly #activeForContainer
+  readonly #idsForContainer
   readonly #running
   readonly #delete
   readonly #prune
@@ -48,15 +50,18 @@ export class ExecSessionStore {
     this.#byId = db.prepare('SELECT * FROM exec_sessions WHERE id = ?')
     this.#byPrefix = db.prepare("SELECT * FROM exec_sessions WHERE id LIKE ? || '%' LIMIT 2")
     this.#byContainer = db.prepare('SELECT * FROM exec_sessions WHERE container_id = ? ORDER BY created_at, rowid')
+    // Reads on every container sync and inspect: only the rows that need attention, or ids only, so their cost does
+    // not grow with the ended sessions kept for inspection (up to the retention bound per container).
+    this.#activeForContainer = db.prepare("SELECT * FROM exec_sessions WHERE container_id = ? AND state IN ('created', 'running') ORDER BY created_at, rowid")
+    this.#idsForContainer = db.prepare('SELECT id FROM exec_sessions WHERE container_id = ? ORDER BY created_at, rowid').pluck()
     this.#running = db.prepare("SELECT * FROM exec_sessions WHERE state = 'running' ORDER BY created_at")
     this.#delete = db.prepare('DELETE FROM exec_sessions WHERE id = ?')
-    // Ended sessions older than the retention time, or beyond the newest `count` of a container, go.
     // Ended sessions go when older than `before`, or beyond the `count` newest of their container once they ended
     // before `graceBefore` (a client inspects right after the end; under load that can take seconds, and 128
     // concurrent execs on one container would otherwise lose their records before their clients asked).
-    this.#prune = db.prepare(`DELETE FROM exec_sessions WHERE state = 'stopped' AND container_id = @containerId AND
-      (ended_at < @before OR (ended_at < @graceBefore AND id NOT IN (SELECT id FROM exec_sessions WHERE
-        container_id = @containerId AND state = 'stopped' ORDER BY ended_at DESC, rowid DESC LIMIT @count)))`)
+    this.#prune = db.prepare(`DELETE FROM exec_sessions WHERE container_id = @containerId AND state = 'stopped' AND
+      (ended_at < @before OR (ended_at < @graceBefore AND (ended_at, rowid) <= (SELECT ended_at, rowid FROM exec_sessions
+        WHERE container_id = @containerId AND state = 'stopped' ORDER BY ended_at DESC, rowid DESC LIMIT 1 OFFSET @count)))`)
     // Exactly the containers #prune would delete from: one ended too long ago, or more than `count` whose oldest
     // (the first beyond the newest `count`) is past the grace. So a burst within the grace costs no write.
     this.#overBound = db.prepare(`SELECT container_id AS c FROM exec_sessions WHERE state = 'stopped'
@@ -82,6 +87,10 @@ export class ExecSessionStore {
   }
 
   forContainer (containerId: string): ExecSessionRecord[] { return (this.#byContainer.all(containerId) as Row[]).map(fromRow) }
+  /** The container's sessions that have not ended (created or running). */
+  activeForContainer (containerId: string): ExecSessionRecord[] { return (this.#activeForContainer.all(containerId) as Row[]).map(fromRow) }
+  /** Ids of all the container's sessions, ended ones included, oldest first. */
+  idsForContainer (containerId: string): string[] { return this.#idsForContainer.all(containerId) as string[] }
   running (): ExecSessionRecord[] { return (this.#running.all() as Row[]).map(fromRow) }
 
   update (id: string, u: ExecUpdate): void { this.#update(id, u) }

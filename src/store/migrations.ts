@@ -54,4 +54,7 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX events_by_time ON events(time_ns);
   `,
+  // 2: the retention prune runs at every exec's end; it finds the newest `count` ended sessions of a container by
+  // walking this index instead of sorting all of them.
+  'CREATE INDEX exec_sessions_by_end ON exec_sessions(container_id, state, ended_at);',
 ]

@@ -48,7 +48,7 @@ export function killRoute (path: string): AnyRoute {
 
 // Extras for containerJson that live outside the record.
 export function containerExtras (engine: LocalEngine, c: ContainerRecord): { execIds: string[], runtime: string, logPath: string } {
-  return { execIds: engine.ctx.execs.forContainer(c.id).map((s) => s.id), runtime: engine.ctx.cfg.runtimeName, logPath: engine.ctx.layout.logPath(c.id) }
+  return { execIds: engine.ctx.execs.idsForContainer(c.id), runtime: engine.ctx.cfg.runtimeName, logPath: engine.ctx.layout.logPath(c.id) }
 }
 
 // Docker's list filters over records: id (prefix), name (regexp), status, label (key or key=value), exited, ancestor.

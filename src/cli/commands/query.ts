@@ -69,7 +69,7 @@ export const ps: Command = {
     if (bool(p.flags, 'latest')) list = list.slice(0, 1)
     const noTrunc = bool(p.flags, 'no-trunc')
     if (bool(p.flags, 'quiet')) { ctx.out(list.map((c) => (noTrunc ? c.id : c.id.slice(0, 12)) + '\n').join('')); return 0 }
-    const rows = list.map((c) => psRow(c, e.ctx.execs.forContainer(c.id).filter((s) => s.state !== 'stopped').length))
+    const rows = list.map((c) => psRow(c, e.ctx.execs.activeForContainer(c.id).length))
     const fmt = str(p.flags, 'format')
     if (fmt === 'json') { ctx.out(JSON.stringify(rows, null, 4) + '\n'); return 0 }
     if (fmt !== undefined) { await printFormatted(ctx, fmt, rows); return 0 }
@@ -89,7 +89,7 @@ export async function inspectContainer (e: LocalEngine, ref: string): Promise<Re
   const L = e.ctx.layout
   const image = e.ctx.images.lookup(c.imageId)
   return toContainerInspect(c, {
-    execIds: e.ctx.execs.forContainer(c.id).filter((s) => s.state !== 'stopped').map((s) => s.id),
+    execIds: e.ctx.execs.activeForContainer(c.id).map((s) => s.id),
     rootfs: L.rootfs(c.id), upper: L.upperDir(c.id), work: L.workDir(c.id), lower: image !== undefined ? lowerDirs(e.ctx, image) : [],
     runtime: e.ctx.cfg.runtimeName, bundle: L.bundle(c.id), logPath: L.logPath(c.id),
   })

@@ -3,7 +3,7 @@
 // while their container runs. Started sessions are never touched here (exec-reaper records their end, and the
 // retention bound prunes them). Runs in the service's sweep and once per CLI command that opens the store.
 import type { EngineContext } from '../context'
-import { writeTx } from '../../store/db'
+import { execTx } from './exec-reaper'
 
 // Removes the expired never-started sessions; returns how many went. A read first, so the common case takes no
 // write lock. A start racing the removal either claims the session first (it is then running and stays) or finds
@@ -13,5 +13,5 @@ export function pruneUnstartedExecSessions (ctx: EngineContext, now = Date.now()
   if (!(timeout > 0)) return 0
   const before = now - timeout * 1000
   if (!ctx.execs.anyCreatedBefore(before)) return 0
-  return writeTx(ctx.db, () => ctx.execs.pruneCreated(before))
+  return execTx(ctx, () => ctx.execs.pruneCreated(before))
 }

@@ -1,7 +1,7 @@
 // Records the end of exec sessions nobody is attached to (detached sessions, or an attached CLI that was killed):
 // a running session whose exit file exists, or whose process and conmon are gone, is marked stopped and its bundle
 // removed. Runs on every container sync, on container exit, and in the service's periodic sweep.
-import { existsSync } from 'node:fs'
+import { existsSync, readdirSync } from 'node:fs'
 import type { EngineContext } from '../context'
 import { emit } from '../context'
 import type { ContainerRecord, ExecSessionRecord } from '../types'
@@ -30,7 +30,7 @@ function adoptExecProcess (ctx: EngineContext, s: ExecSessionRecord, bundle: str
   const pid = readExecPid(bundle, s.containerId)
   const pidStart = pid === undefined ? undefined : processStartTime(pid)
   if (pid === undefined || pidStart === undefined) return false
-  return writeTx(ctx.db, () => {
+  return execTx(ctx, () => {
     const cur = ctx.execs.get(s.id)
     if (cur?.state !== 'running' || cur.pid !== 0 || cur.pidStart !== s.pidStart) return false
     ctx.execs.update(s.id, { pid, pidStart })
@@ -38,10 +38,15 @@ function adoptExecProcess (ctx: EngineContext, s: ExecSessionRecord, bundle: str
   })
 }
 
+// Exec session records are committed without an fsync of their own (store/db.ts, writeTx's `durable`).
+export function execTx<T> (ctx: EngineContext, fn: () => T): T {
+  return writeTx(ctx.db, fn, { durable: false })
+}
+
 // Marks a session stopped with `exitCode` unless someone already did; returns true when this call recorded it.
 // The exit, its event and the pruning it allows are one transaction (one fsync), not three.
 export function recordExecExit (ctx: EngineContext, s: ExecSessionRecord, exitCode: number): boolean {
-  return writeTx(ctx.db, () => {
+  return execTx(ctx, () => {
     const cur = ctx.execs.get(s.id)
     if (cur === undefined || cur.state === 'stopped') return false
     const now = Date.now()
@@ -65,7 +70,7 @@ export function pruneExecSessions (ctx: EngineContext, containerId: string, now 
 export function pruneEndedExecSessions (ctx: EngineContext, now = Date.now()): number {
   const over = ctx.execs.containersOverBound({ before: now - ctx.cfg.execRetentionSeconds * 1000, graceBefore: now - ctx.cfg.execRetentionGraceSeconds * 1000, count: ctx.cfg.execRetentionCount })
   if (over.length === 0) return 0
-  return writeTx(ctx.db, () => over.reduce((n, id) => n + pruneExecSessions(ctx, id, now), 0))
+  return execTx(ctx, () => over.reduce((n, id) => n + pruneExecSessions(ctx, id, now), 0))
 }
 
 // Reaps one running session if it has ended; returns the exit code when it had.
@@ -99,11 +104,21 @@ export function reapExecSession (ctx: EngineContext, s: ExecSessionRecord, conta
 // Reaps every running session of a container.
 export async function reapExecSessions (ctx: EngineContext, c: ContainerRecord): Promise<void> {
   const running = c.state === 'running' || c.state === 'paused'
-  for (const s of ctx.execs.forContainer(c.id)) {
+  for (const s of ctx.execs.activeForContainer(c.id)) {
     if (s.state === 'running') reapExecSession(ctx, s, running)
     // A session created but never started does not survive its container's run.
-    else if (s.state === 'created' && !running) writeTx(ctx.db, () => ctx.execs.remove(s.id))
-    // The exit is recorded before the bundle goes: a client killed in between left the rest of it behind.
-    else if (s.state === 'stopped' && existsSync(ctx.layout.execBundle(s.id))) cleanupExecBundle(ctx.layout.execBundle(s.id))
+    else if (!running) execTx(ctx, () => ctx.execs.remove(s.id))
+  }
+  removeStaleExecBundles(ctx, c.id)
+}
+
+// The exit is recorded before the bundle goes: a client killed in between left the rest of it behind. Only bundles
+// that exist are looked at (one directory read), not every ended session the store keeps.
+function removeStaleExecBundles (ctx: EngineContext, containerId: string): void {
+  let names: string[]
+  try { names = readdirSync(ctx.layout.execBundlesDir()) } catch { return }
+  for (const id of names) {
+    const s = ctx.execs.get(id)
+    if (s?.state === 'stopped' && s.containerId === containerId) cleanupExecBundle(ctx.layout.execBundle(id))
   }
 }

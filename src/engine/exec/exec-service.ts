@@ -5,7 +5,6 @@ import { readFileSync, existsSync } from 'node:fs'
 import type { EngineContext } from '../context'
 import { emit } from '../context'
 import type { ContainerRecord, ExecConfig, ExecCreateOptions, ExecResult, ExecSessionRecord, ExecStartOptions } from '../types'
-import { writeTx } from '../../store/db'
 import { EngineError, invalid } from '../../errors'
 import { generateId } from '../../util/ids'
 import { processStartTime } from '../../util/proc'
@@ -17,7 +16,7 @@ import { writeResize } from '../../oci/conmon/ctl-fifo'
 import { syncContainer } from '../container/state-sync'
 import { exitCommand } from '../container/start'
 import { checkEnv } from '../container/create'
-import { recordExecExit, pruneExecSessions, execStartClaim } from './exec-reaper'
+import { recordExecExit, pruneExecSessions, execStartClaim, execTx } from './exec-reaper'
 import { openRecorder } from './recorder'
 import { trace } from '../../util/trace'
 
@@ -64,7 +63,7 @@ export async function createExecSession (ctx: EngineContext, c0: ContainerRecord
     id: generateId(), containerId: c.id, config, state: 'created', pid: 0, pidStart: '', conmonPid: 0, exitCode: null,
     createdAt: Date.now(), startedAt: 0, endedAt: 0,
   }
-  writeTx(ctx.db, () => {
+  execTx(ctx, () => {
     ctx.execs.add(s)
     emit(ctx, 'exec', 'exec_create', s.id, { containerID: c.id, name: c.name, execID: s.id, command: o.command.join(' '), user: config.user, requester: o.requester ?? ctx.requester })
     pruneExecSessions(ctx, c.id)
@@ -108,7 +107,7 @@ export async function startExecSession (ctx: EngineContext, s: ExecSessionRecord
   const c = await syncContainer(ctx, c0)
   if (c.state === 'paused') throw new EngineError('CONTAINER_PAUSED', `container ${c.name} is paused, unpause the container before exec`)
   if (c.state !== 'running') throw new EngineError('CONTAINER_NOT_RUNNING', `can only start exec sessions when their container is running: container state improper`)
-  const claimed = writeTx(ctx.db, () => {
+  const claimed = execTx(ctx, () => {
     const cur = ctx.execs.get(s.id)
     if (cur?.state !== 'created') return false
     ctx.execs.update(s.id, { state: 'running', startedAt: Date.now(), pidStart: execStartClaim() })
@@ -129,7 +128,7 @@ export async function startExecSession (ctx: EngineContext, s: ExecSessionRecord
     throw err
   }
   const pidStart = processStartTime(exec.pid) ?? ''
-  writeTx(ctx.db, () => {
+  execTx(ctx, () => {
     ctx.execs.update(s.id, { pid: exec.pid, pidStart })
     emit(ctx, 'exec', 'exec_start', s.id, { containerID: c.id, name: c.name, execID: s.id, pid: String(exec.pid), requester: o.requester ?? ctx.requester })
   })

@@ -3,9 +3,8 @@
 import type { EngineContext } from '../context'
 import type { ExecSessionRecord } from '../types'
 import { EngineError } from '../../errors'
-import { writeTx } from '../../store/db'
 import { signalProcess, waitProcessGone } from '../../util/proc'
-import { reapExecSession } from './exec-reaper'
+import { reapExecSession, execTx } from './exec-reaper'
 import { cleanupExecBundle } from '../../oci/conmon/exec-session'
 
 const KILL_WAIT_MS = 5000
@@ -35,5 +34,5 @@ export async function removeExecSession (ctx: EngineContext, s: ExecSessionRecor
     await stopExecSession(ctx, s, 0)
   }
   cleanupExecBundle(ctx.layout.execBundle(s.id))
-  writeTx(ctx.db, () => ctx.execs.remove(s.id))
+  execTx(ctx, () => ctx.execs.remove(s.id))
 }
