@@ -49,6 +49,38 @@ describe('exec sessions and flags', { skip: SKIP }, () => {
     await waitFor('the bundle and conmon to go', () => bundles(store).includes(id) || conmonsFor(id).length > 0 ? undefined : true)
   })
 
+  test("a session's conmon is moved out of the starter's cgroup into conex's conmon cgroup", async () => {
+    // The move overlaps the runtime's start (conex reads the monitor's pid from conmon's pid file), so it is waited
+    // for, not assumed: for an attached and a detached session, in every v1 hierarchy the starter shares with conmon
+    // and in the v2 one.
+    const mine = readFileSync('/proc/self/cgroup', 'utf8')
+    const pathOf = (text: string, key: string): string | undefined => text.split('\n').find((l) => l.split(':')[1] === key)?.split(':')[2]
+    const keys = ['memory', 'pids', ''].filter((k) => pathOf(mine, k) !== undefined)
+    assert.ok(keys.length > 0, `no known hierarchy in ${mine}`)
+    const moved = async (pid: number): Promise<void> => {
+      await waitFor(`conmon ${pid} in /conex/conmon`, () => {
+        let text: string
+        try { text = readFileSync(`/proc/${pid}/cgroup`, 'utf8') } catch { return undefined }
+        return keys.every((k) => pathOf(text, k) === '/conex/conmon') ? true : undefined
+      }, 10_000, 20)
+    }
+    const attached = store.conex(['exec', 'c1', 'sh', '-c', 'touch /tmp/attached-up; sleep 3'])
+    const [pidA] = await waitFor('the attached session\'s conmon', () => {
+      const found = conmonsFor(store.runroot).filter((p) => readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('exec-process-spec'))
+      return found.length > 0 ? found : undefined
+    }, 20_000, 20)
+    await moved(pidA)
+    assert.equal((await attached).code, 0)
+    const r = await store.conex(['exec', '-d', 'c1', 'sh', '-c', 'while [ ! -e /tmp/moved-go ]; do sleep 0.1; done'])
+    assert.equal(r.code, 0, r.stderr)
+    const id = r.out.trim()
+    const [pidD] = conmonsFor(id)
+    assert.ok(pidD > 0, 'the detached session has a conmon')
+    await moved(pidD)
+    assert.equal((await store.conex(['exec', 'c1', 'touch', '/tmp/moved-go'])).code, 0)
+    await waitFor('the session to end', async () => { const x = await execInspect(store, id); return x.Running ? undefined : x })
+  })
+
   test('exec -d with a failing command records its exit code', async () => {
     const r = await store.conex(['exec', '-d', 'c1', 'sh', '-c', 'exit 7'])
     assert.equal(r.code, 0, r.stderr)

@@ -67,6 +67,8 @@ export interface ExecConmonArgs extends SharedConmonArgs {
   preserveFds: number
   /** Seconds; conmon kills the process when they pass. 0: none. */
   timeout: number
+  /** Where conmon writes the pid of its monitor process (the one that stays after the double fork). */
+  conmonPidFile?: string
 }
 
 // Arguments for an exec session's conmon: --exec-attach makes it wait for a second start byte, sent once we have
@@ -75,5 +77,6 @@ export function execConmonArgs (o: ExecConmonArgs): string[] {
   const a = [...shared(o), '-e', '--exec-attach', '--exec-process-spec', o.processSpec]
   if (o.preserveFds > 0) a.push('--runtime-opt', '--preserve-fds', '--runtime-opt', String(o.preserveFds))
   if (o.timeout > 0) a.push('-T', String(o.timeout))
+  if (o.conmonPidFile !== undefined) a.push('-P', o.conmonPidFile)
   return a
 }

@@ -1,6 +1,7 @@
 // One exec session's conversation with conmon, in protocol order:
-//   spawn conmon (cgroup move) → process.json → start byte #1 → attach pipe {"data":0} → initial resize on ctl →
-//   connect the attach socket → start byte #2 → sync pipe {"data":pid} (or an error) → stream → attach EOF →
+//   spawn conmon → process.json → start byte #1 (then, overlapped: conmon.pid → the monitor's cgroup move) →
+//   attach pipe {"data":0} → initial resize on ctl → connect the attach socket → start byte #2 →
+//   sync pipe {"data":pid} (or an error) → cgroup move done → stream → attach EOF →
 //   exit file (written by conmon after it closed its clients) → bundle removal.
 // It never touches the store: the engine records what it returns.
 import { mkdirSync, readFileSync, writeFileSync, rmSync } from 'node:fs'
@@ -44,19 +45,20 @@ export interface ConmonExec {
   conmon: ConmonProcess
 }
 
-export const execPaths = (bundle: string, containerId: string): { exitFile: string, ctl: string, ociLog: string, spec: string, pidFile: string } => ({
+export const execPaths = (bundle: string, containerId: string): { exitFile: string, ctl: string, ociLog: string, spec: string, pidFile: string, conmonPidFile: string } => ({
   exitFile: join(bundle, 'exit', containerId),
   ctl: join(bundle, 'ctl'),
   ociLog: join(bundle, 'oci-log'),
   spec: join(bundle, 'exec-process.json'),
   pidFile: join(bundle, 'exec_pid'),
+  conmonPidFile: join(bundle, 'conmon.pid'),
 })
 
 // What decides how conmon is spawned for a session (its argv): the rest of ConmonExecOptions is used after that.
 export type ConmonExecSpawnOptions = Pick<ConmonExecOptions, 'runtime' | 'containerId' | 'containerName' | 'sessionId' |
 'bundle' | 'tty' | 'stdin' | 'preserveFds' | 'timeout' | 'conmonCgroup' | 'exitCommand'>
 
-// Phase 1: the session's bundle and a conmon placed in its cgroup, waiting for its first start byte. The process
+// Phase 1: the session's bundle and a conmon waiting for its first start byte (its cgroup move follows that byte). The process
 // spec is not written yet, so a conmon released by accident (its parent died and closed the start pipe) cannot
 // run anything: the runtime finds no process.json and fails.
 export async function spawnConmonExec (o: ConmonExecSpawnOptions): Promise<ConmonProcess> {
@@ -70,13 +72,14 @@ export async function spawnConmonExec (o: ConmonExecSpawnOptions): Promise<Conmo
     // With a tty, conmon closing stdin when the attached client goes away (a detach) only made the session deaf:
     // the pty stays open, so the shell never sees EOF, and a later `exec attach` could watch but not type.
     leaveStdinOpen: o.tty,
-    processSpec: p.spec, preserveFds: o.preserveFds, timeout: o.timeout,
+    processSpec: p.spec, preserveFds: o.preserveFds, timeout: o.timeout, conmonPidFile: p.conmonPidFile,
   })
   trace('exec: spawn conmon')
   try {
     return await spawnConmon({
       conmonPath: rt.conmonPath, args, cwd: o.bundle, preserveFds: o.preserveFds,
       cgroup: o.conmonCgroup === undefined ? undefined : { mode: rt.cgroupMode, path: o.conmonCgroup },
+      joinAfterStart: p.conmonPidFile,
     })
   } catch (err) {
     rmSync(o.bundle, { recursive: true, force: true })
@@ -105,6 +108,7 @@ export async function runConmonExec (conmon: ConmonProcess, o: ConmonExecOptions
     await conmon.start()
     const m = await conmon.sync.next()
     trace('exec: pid received')
+    await conmon.joined()
     if (m === undefined || m.data <= 0) {
       const msg = readOciLog(p.ociLog) ?? m?.message ?? (conmon.stderr().trim() || 'exec failed (no logs from conmon)')
       throw runtimeError(o.runtime.o.runtimeName, msg, `starting exec session in ${o.containerName}`)
