@@ -104,6 +104,24 @@ test('stdcopy: one frame per write, header [stream,0,0,0,BE32 len]; empty writes
   assert.deepEqual(frame(2, Buffer.alloc(70000)).subarray(0, 8), Buffer.from([2, 0, 0, 0, 0, 1, 0x11, 0x70]))
 })
 
+test('stdcopy: writes made while corked (one batch of conmon packets) become one frame, in order; raw is joined', async () => {
+  const got: Buffer[] = []
+  const sink = new Writable({ write (c: Buffer, _e, cb) { got.push(c); cb() } })
+  const out = new FrameWriter(sink, 1)
+  out.cork()
+  out.write(Buffer.from('ab'))
+  out.write(Buffer.alloc(0))
+  out.write(Buffer.from('cde'))
+  out.uncork()
+  const raw = new FrameWriter(sink, 0)
+  raw.cork()
+  raw.write(Buffer.from('x'))
+  raw.write(Buffer.from('yz'))
+  raw.uncork()
+  await new Promise((resolve) => raw.end(resolve))
+  assert.deepEqual(got.map((b) => b.toString('hex')), ['01000000000000056162636465', '78797a'])
+})
+
 test('property: frames split back into exactly what was written', () => {
   fc.assert(fc.property(fc.array(fc.tuple(fc.constantFrom(1, 2), fc.uint8Array({ minLength: 1, maxLength: 300 }))), (writes) => {
     const joined = Buffer.concat(writes.map(([st, d]) => frame(st, Buffer.from(d))))
