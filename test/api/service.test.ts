@@ -25,7 +25,9 @@ before(async () => {
 after(async () => { await api.stop(); await store.cleanup() })
 
 // Runs the service with `args` until it exits (or `ms` pass, then SIGTERM); returns its exit code and stderr.
-async function runService (args: string[], o: { until?: (stderr: string) => boolean, ms?: number, during?: () => Promise<void> } = {}): Promise<{ code: number | null, stderr: string }> {
+// `exits`: the service is expected to exit by itself after `during` (it is given 10 s before SIGTERM); otherwise it
+// is stopped with SIGTERM as soon as `during` is done.
+async function runService (args: string[], o: { until?: (stderr: string) => boolean, ms?: number, during?: () => Promise<void>, exits?: boolean } = {}): Promise<{ code: number | null, stderr: string }> {
   const proc = spawn(CONEX_BIN, [...store.flags, 'system', 'service', ...args], { stdio: ['ignore', 'ignore', 'pipe'] })
   let stderr = ''
   proc.stderr?.on('data', (d: Buffer) => { stderr += d.toString() })
@@ -33,7 +35,11 @@ async function runService (args: string[], o: { until?: (stderr: string) => bool
   if (o.until !== undefined) {
     await Promise.race([waitFor(`service output (${args.join(' ')})`, () => o.until?.(stderr) === true ? true : undefined, o.ms ?? 20_000), exited])
     await o.during?.()
-    proc.kill('SIGTERM')
+    if (o.exits === true) {
+      const t = setTimeout(() => proc.kill('SIGTERM'), 10_000)
+      await exited
+      clearTimeout(t)
+    } else proc.kill('SIGTERM')
   } else {
     const t = setTimeout(() => proc.kill('SIGTERM'), o.ms ?? 20_000)
     await exited
@@ -150,6 +156,7 @@ test('--time N: the service exits after N idle seconds, but not while a request 
   let heldFor = 0
   const r = await runService(['--time', '1', `unix://${sock}`], {
     ms: 30_000,
+    exits: true, // the socket goes a moment before the process: a SIGTERM then would race its own exit
     until: (e) => e.includes('listening on'),
     during: async () => {
       // An /events stream is a request in flight: hold it 2.5 s, then let go; the service goes 1 s later.
