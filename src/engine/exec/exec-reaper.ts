@@ -101,9 +101,23 @@ export function reapExecSession (ctx: EngineContext, s: ExecSessionRecord, conta
   return code
 }
 
+// How often one process looks for ended sessions of a running container. Every sync of a container (inspect, exec
+// create, exec start) asks; with 128 execs in flight that was 128 exit files and /proc reads per request, the
+// service's largest cost. Sessions this process attends record their own end; the others (detached, or a CLI
+// killed) are housekeeping that a quarter-second delay does not hurt. A container that stopped is always reaped.
+const REAP_INTERVAL_MS = 250
+const lastReap = new WeakMap<EngineContext, Map<string, number>>()
+
 // Reaps every running session of a container.
 export async function reapExecSessions (ctx: EngineContext, c: ContainerRecord): Promise<void> {
   const running = c.state === 'running' || c.state === 'paused'
+  if (running) {
+    let seen = lastReap.get(ctx)
+    if (seen === undefined) lastReap.set(ctx, seen = new Map())
+    const now = Date.now()
+    if (now - (seen.get(c.id) ?? 0) < REAP_INTERVAL_MS) return
+    seen.set(c.id, now)
+  }
   for (const s of ctx.execs.activeForContainer(c.id)) {
     if (s.state === 'running') reapExecSession(ctx, s, running)
     // A session created but never started does not survive its container's run.

@@ -11,7 +11,7 @@ import { processStartTime } from '../../util/proc'
 import { buildExecProcess } from '../../oci/spec'
 import { parseDetachKeys } from '../../oci/conmon/detach-keys'
 import { pumpAttach } from '../../oci/conmon/attach-socket'
-import { startConmonExec, waitConmonExit, cleanupExecBundle, execPaths, type ConmonExecSpawnOptions } from '../../oci/conmon/exec-session'
+import { startConmonExec, waitConmonExit, removeExecBundle, execPaths, type ConmonExecSpawnOptions } from '../../oci/conmon/exec-session'
 import { writeResize } from '../../oci/conmon/ctl-fifo'
 import { syncContainer } from '../container/state-sync'
 import { exitCommand } from '../container/start'
@@ -81,12 +81,24 @@ function spawnOptions (ctx: EngineContext, c: ContainerRecord, s: ExecSessionRec
   }
 }
 
+// A running container's spec does not change until its next start: the service reads it once per run, not per exec
+// (buildExecProcess copies what it takes from it).
+const specs = new WeakMap<EngineContext, Map<string, { startedAt: number, spec: Record<string, unknown> }>>()
+
 function readContainerSpec (ctx: EngineContext, c: ContainerRecord): Record<string, unknown> {
+  let cache = specs.get(ctx)
+  if (cache === undefined) specs.set(ctx, cache = new Map())
+  const hit = cache.get(c.id)
+  if (hit !== undefined && hit.startedAt === c.startedAt) return hit.spec
+  let spec: Record<string, unknown>
   try {
-    return JSON.parse(readFileSync(ctx.layout.specPath(c.id), 'utf8')) as Record<string, unknown>
+    spec = JSON.parse(readFileSync(ctx.layout.specPath(c.id), 'utf8')) as Record<string, unknown>
   } catch (err) {
     throw new EngineError('CONTAINER_STATE', `container ${c.name} has no runtime spec (is it running?): ${(err as Error).message}`)
   }
+  if (cache.size > 1000) cache.clear()
+  cache.set(c.id, { startedAt: c.startedAt, spec })
+  return spec
 }
 
 // Exit codes recorded for a session whose start failed: 126/127 as the runtime said, 125 otherwise.
@@ -155,7 +167,8 @@ export async function startExecSession (ctx: EngineContext, s: ExecSessionRecord
   else code = exit.timedOut ? TIMEOUT_EXIT_CODE : exit.exitCode
   recordExecExit(ctx, started, code)
   trace('exec: exit recorded')
-  cleanupExecBundle(bundle)
+  // Off the event loop (a bundle is a dozen files, sockets and FIFOs): other requests go on meanwhile.
+  await removeExecBundle(bundle)
   trace('exec: bundle removed')
   return { exitCode: ctx.execs.get(s.id)?.exitCode ?? code, detached: false }
 }

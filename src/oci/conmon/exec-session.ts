@@ -5,6 +5,7 @@
 //   exit file (written by conmon after it closed its clients) → bundle removal.
 // It never touches the store: the engine records what it returns.
 import { mkdirSync, readFileSync, writeFileSync, rmSync } from 'node:fs'
+import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { AttachSocket } from './attach-socket'
 import { spawnConmon, type ConmonProcess } from './spawn'
@@ -166,4 +167,9 @@ export function readExecPid (bundle: string, containerId: string): number | unde
 // Removes the session's bundle: process.json, attach socket, FIFOs, exit and pid files.
 export function cleanupExecBundle (bundle: string): void {
   rmSync(bundle, { recursive: true, force: true })
+}
+
+// The same in libuv's thread pool.
+export async function removeExecBundle (bundle: string): Promise<void> {
+  await rm(bundle, { recursive: true, force: true })
 }
