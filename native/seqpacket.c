@@ -10,8 +10,7 @@
 //
 // Built with plain gcc by scripts/build.mjs (N-API and libuv symbols resolve against the running node at load time).
 #define _GNU_SOURCE
-#include <node_api.h>
-#include <uv.h>
+#include "napi_common.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -39,22 +38,6 @@ typedef struct {
   int closing;
   unsigned char *batch;
 } conn_t;
-
-static napi_value throw_errno(napi_env env, const char *what, int err) {
-  char msg[256];
-  snprintf(msg, sizeof msg, "%s: %s", what, strerror(err));
-  napi_value m, e, code;
-  napi_create_string_utf8(env, msg, NAPI_AUTO_LENGTH, &m);
-  napi_create_error(env, NULL, m, &e);
-  const char *name = err == EAGAIN ? "EAGAIN" : err == ENOENT ? "ENOENT" : err == ECONNREFUSED ? "ECONNREFUSED" : err == EPIPE ? "EPIPE" : "EIO";
-  napi_create_string_utf8(env, name, NAPI_AUTO_LENGTH, &code);
-  napi_set_named_property(env, e, "code", code);
-  napi_value n;
-  napi_create_int32(env, err, &n);
-  napi_set_named_property(env, e, "errno", n);
-  napi_throw(env, e);
-  return NULL;
-}
 
 static conn_t *unwrap(napi_env env, napi_value obj) {
   conn_t *c = NULL;
@@ -222,22 +205,10 @@ static napi_value Open(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value argv[2];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  int32_t fd = -1;
-  napi_valuetype t;
-  if (argc < 2 || napi_get_value_int32(env, argv[0], &fd) != napi_ok || fd < 0 ||
-      napi_typeof(env, argv[1], &t) != napi_ok || t != napi_function) {
-    napi_throw_type_error(env, NULL, "open(fd, onRead): bad arguments");
-    return NULL;
-  }
   conn_t *c = calloc(1, sizeof *c);
   if (c == NULL) return throw_errno(env, "open", ENOMEM);
+  if (poll_args_init(env, argc, argv, 0, "open(fd, onRead)", &c->poll, 1, c, &c->fd) != 0) { free(c); return NULL; }
   c->env = env;
-  c->fd = fd;
-  uv_loop_t *loop;
-  napi_get_uv_event_loop(env, &loop);
-  int r = uv_poll_init_socket(loop, &c->poll, fd);
-  if (r != 0) { free(c); return throw_errno(env, "uv_poll_init", -r); }
-  c->poll.data = c;
   napi_value obj, name;
   napi_create_object(env, &obj);
   napi_wrap(env, obj, c, NULL, NULL, NULL);
@@ -321,16 +292,11 @@ static napi_value Close(napi_env env, napi_callback_info info) {
 }
 
 static napi_value Init(napi_env env, napi_value exports) {
-  struct { const char *name; napi_callback fn; } fns[] = {
+  static const export_t fns[] = {
     { "connect", Connect }, { "open", Open }, { "readStart", ReadStart }, { "readStop", ReadStop },
     { "write", Write }, { "waitWritable", WaitWritable }, { "shutdownWrite", ShutdownWrite }, { "close", Close },
   };
-  for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
-    napi_value f;
-    napi_create_function(env, fns[i].name, NAPI_AUTO_LENGTH, fns[i].fn, NULL, &f);
-    napi_set_named_property(env, exports, fns[i].name, f);
-  }
-  return exports;
+  return export_all(env, exports, fns, sizeof fns / sizeof fns[0]);
 }
 
 NAPI_MODULE(NODE_GYP_MODULE_NAME, Init)

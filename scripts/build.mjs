@@ -8,12 +8,14 @@ import { renameSync, mkdirSync, existsSync, statSync } from 'node:fs'
 
 mkdirSync('dist', { recursive: true })
 // conex's native addons, each one C file compiled against Node's headers with plain gcc (no node-gyp, no download):
-// seqpacket (conmon's SOCK_SEQPACKET attach socket; required) and peercred (SO_PEERCRED for the audit trail).
+// seqpacket (conmon's SOCK_SEQPACKET attach socket; required), peercred (SO_PEERCRED for the audit trail) and
+// procspawn (posix_spawn + pidfd for conmon: no fork of the whole service per exec; child_process is the fallback).
 const include = ['/usr/include/node', `${process.execPath.replace(/\/bin\/node$/, '')}/include/node`].find((d) => existsSync(`${d}/node_api.h`))
-for (const name of ['seqpacket', 'peercred']) {
+for (const name of ['seqpacket', 'peercred', 'procspawn']) {
   const src = `native/${name}.c`
   const out = `dist/${name}.node`
-  if (existsSync(out) && statSync(out).mtimeMs >= statSync(src).mtimeMs) continue
+  const newest = Math.max(statSync(src).mtimeMs, statSync('native/napi_common.h').mtimeMs)
+  if (existsSync(out) && statSync(out).mtimeMs >= newest) continue
   if (include === undefined) {
     console.error(`build: node_api.h not found (install Node's headers); cannot build ${out}`)
     process.exit(1)

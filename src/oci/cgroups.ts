@@ -70,20 +70,23 @@ export async function joinCgroup (mode: CgroupMode, path: string, pid: number): 
 const prepared = new Set<string>()
 
 async function joinOne (dir: string, pid: number): Promise<void> {
-  if (prepared.has(dir)) {
+  // The cgroup is shared by every conmon, and a container's removal removes it when it is empty (rmdir fails while
+  // any task is in it); a removal between our mkdir and our write is a missing directory: make it again.
+  for (let attempt = 1; ; attempt++) {
     try {
+      if (!prepared.has(dir)) {
+        await mkdir(dir, { recursive: true })
+        // cpuset needs cpus/mems before a task can join (v1 only).
+        if (dir.includes('/cpuset/')) inheritCpuset(dir)
+        prepared.add(dir)
+      }
       await writeFile(join(dir, 'cgroup.procs'), String(pid))
       return
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || attempt >= 5) throw err
       prepared.delete(dir)
     }
   }
-  await mkdir(dir, { recursive: true })
-  // cpuset needs cpus/mems before a task can join (v1 only).
-  if (dir.includes('/cpuset/')) inheritCpuset(dir)
-  prepared.add(dir)
-  await writeFile(join(dir, 'cgroup.procs'), String(pid))
 }
 
 function inheritCpuset (dir: string): void {

@@ -58,11 +58,11 @@ describe('exec sessions and flags', { skip: SKIP }, () => {
     const keys = ['memory', 'pids', ''].filter((k) => pathOf(mine, k) !== undefined)
     assert.ok(keys.length > 0, `no known hierarchy in ${mine}`)
     const moved = async (pid: number): Promise<void> => {
+      let text = ''
       await waitFor(`conmon ${pid} in /conex/conmon`, () => {
-        let text: string
         try { text = readFileSync(`/proc/${pid}/cgroup`, 'utf8') } catch { return undefined }
         return keys.every((k) => pathOf(text, k) === '/conex/conmon') ? true : undefined
-      }, 10_000, 20)
+      }, 10_000, 20).catch((err: Error) => { throw new Error(`${err.message}; its cgroups: ${text.trim().split('\n').join(' ')}`) })
     }
     const attached = store.conex(['exec', 'c1', 'sh', '-c', 'touch /tmp/attached-up; sleep 3'])
     const [pidA] = await waitFor('the attached session\'s conmon', () => {
@@ -79,6 +79,12 @@ describe('exec sessions and flags', { skip: SKIP }, () => {
     await moved(pidD)
     assert.equal((await store.conex(['exec', 'c1', 'touch', '/tmp/moved-go'])).code, 0)
     await waitFor('the session to end', async () => { const x = await execInspect(store, id); return x.Running ? undefined : x })
+  })
+
+  test('the exec\'d process starts with no signal ignored or blocked (conex ignores SIGPIPE; conmon and its process do not inherit that)', async () => {
+    const r = await store.conex(['exec', 'c1', 'grep', '-E', '^Sig(Blk|Ign)', '/proc/self/status'])
+    assert.equal(r.code, 0, r.stderr)
+    assert.equal(r.out, 'SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n')
   })
 
   test('exec -d with a failing command records its exit code', async () => {

@@ -12,6 +12,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { readFile } from 'node:fs/promises'
 import type { Socket } from 'node:net'
 import { PipeReader } from './pipe-message'
+import { spawnLight } from '../../util/procspawn'
 import { joinCgroup, type CgroupMode } from '../cgroups'
 import { EngineError } from '../../errors'
 import { trace } from '../../util/trace'
@@ -48,12 +49,39 @@ export interface ConmonProcess {
   close: () => void
 }
 
+interface Spawned {
+  pid: number | undefined
+  stderr: Socket
+  /** Our ends of the sync, start and attach pipes. */
+  pipes: [Socket, Socket, Socket]
+  /** Exit status of the spawned process (conmon's first process, which exits once it has forked the monitor). */
+  exited: Promise<number>
+}
+
+// conmon's fds: stdin and stdout /dev/null, stderr a pipe to us, the caller's fds 3..3+n-1 as they are, then the
+// sync, start and attach pipes. posix_spawn through conex's addon where it can (no fork of this whole process; see
+// src/util/procspawn.ts), child_process otherwise. Either way conmon gets a session of its own (a ^C to the CLI
+// never reaches it: podman's Setpgid) and default signal dispositions.
+function spawnProcess (file: string, args: string[], cwd: string, env: Record<string, string>, n: number): Spawned {
+  const preserved: number[] = []
+  for (let fd = 3; fd < 3 + n; fd++) preserved.push(fd)
+  const light = spawnLight({ file, args, env, cwd, stdio: ['ignore', 'ignore', 'read', ...preserved, 'read', 'write', 'read'] })
+  if (light !== undefined) {
+    const p = light.pipes
+    return { pid: light.pid, stderr: p[2] as Socket, pipes: [p[n + 3] as Socket, p[n + 4] as Socket, p[n + 5] as Socket], exited: light.exited }
+  }
+  const stdio: Array<'ignore' | 'pipe' | number> = ['ignore', 'ignore', 'pipe', ...preserved, 'pipe', 'pipe', 'pipe']
+  const child: ChildProcess = spawn(file, args, { cwd, stdio, env, detached: true })
+  const exited = new Promise<number>((resolve, reject) => {
+    child.once('error', reject)
+    child.once('exit', (code, sig) => resolve(code ?? 128 + (sig === null ? 0 : 1)))
+  })
+  return { pid: child.pid, stderr: child.stderr as Socket, pipes: [child.stdio[n + 3] as Socket, child.stdio[n + 4] as Socket, child.stdio[n + 5] as Socket], exited }
+}
+
 // Spawns conmon and places it in its cgroup; resolves with conmon waiting for its first start byte.
 export async function spawnConmon (o: SpawnConmonOptions): Promise<ConmonProcess> {
   const n = o.preserveFds ?? 0
-  const stdio: Array<'ignore' | 'pipe' | number> = ['ignore', 'ignore', 'pipe']
-  for (let fd = 3; fd < 3 + n; fd++) stdio.push(fd)
-  stdio.push('pipe', 'pipe', 'pipe')
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin',
     _OCI_SYNCPIPE: String(n + 3),
@@ -61,25 +89,19 @@ export async function spawnConmon (o: SpawnConmonOptions): Promise<ConmonProcess
     _OCI_ATTACHPIPE: String(n + 5),
     ...o.env,
   }
-  let child: ChildProcess
+  let child: Spawned
   try {
-    // detached: a session and process group of its own, so a ^C to the CLI never reaches conmon (podman's Setpgid).
-    child = spawn(o.conmonPath, o.args, { cwd: o.cwd, stdio, env, detached: true })
+    child = spawnProcess(o.conmonPath, o.args, o.cwd, env, n)
   } catch (err) {
     throw new EngineError('RUNTIME_ERROR', `spawning conmon: ${(err as Error).message}`, { cause: err })
   }
   let stderr = ''
-  child.stderr?.setEncoding('utf8')
-  child.stderr?.on('data', (d: string) => { if (stderr.length < 65536) stderr += d })
-  const syncPipe = child.stdio[n + 3] as Socket
-  const startPipe = child.stdio[n + 4] as Socket
-  const attachPipe = child.stdio[n + 5] as Socket
+  child.stderr.setEncoding('utf8')
+  child.stderr.on('data', (d: string) => { if (stderr.length < 65536) stderr += d })
+  const [syncPipe, startPipe, attachPipe] = child.pipes
   const sync = new PipeReader(syncPipe)
   const attach = new PipeReader(attachPipe)
-  const exited = new Promise<number>((resolve, reject) => {
-    child.once('error', reject)
-    child.once('exit', (code, sig) => resolve(code ?? 128 + (sig === null ? 0 : 1)))
-  })
+  const exited = child.exited
   const write = (): Promise<void> => new Promise((resolve, reject) => {
     startPipe.write(Buffer.from([0]), (err) => err == null ? resolve() : reject(err))
   })
@@ -101,19 +123,23 @@ export async function spawnConmon (o: SpawnConmonOptions): Promise<ConmonProcess
     const err = await exited.catch((e: Error) => e)
     throw new EngineError('RUNTIME_ERROR', `spawning conmon: ${err instanceof Error ? err.message : 'no pid'}`)
   }
+  const pid = child.pid
   trace('conmon: spawned')
   if (o.cgroup !== undefined && o.joinAfterStart === undefined) {
-    await joinCgroup(o.cgroup.mode, o.cgroup.path, child.pid)
+    await joinCgroup(o.cgroup.mode, o.cgroup.path, pid)
     trace('conmon: cgroup joined')
   }
   // The spawned process exits as soon as it has forked the monitor. Its failure shows up as EOF on the pipes, which
   // the caller reads next, so we do not wait for it here; its exit status and stderr explain that EOF.
   let exitCode: number | undefined
-  void exited.then((code) => { exitCode = code; child.stderr?.destroy() }, () => { exitCode = -1 })
+  void exited.then((code) => { exitCode = code; child.stderr.destroy() }, () => { exitCode = -1 })
   const describe = (): string => exitCode !== undefined && exitCode !== 0
     ? `conmon failed (exit ${exitCode}): ${stderr.trim().split('\n').pop() ?? ''}`
     : stderr.trim()
-  const kill = (): void => { if (exitCode === undefined) child.kill('SIGKILL'); close() }
+  const kill = (): void => {
+    if (exitCode === undefined) { try { process.kill(pid, 'SIGKILL') } catch { /* already gone */ } }
+    close()
+  }
   const joined = (): Promise<void> => joining ?? Promise.resolve()
   return { sync, attach, start, joined, stderr: describe, close, kill }
 }

@@ -1,0 +1,59 @@
+// What conex's addons (native/*.c) share: errors with Node's `code` and `errno`, the export table, and a libuv poll
+// handle on an fd with the arguments every poll-based handle takes (an fd and a JavaScript callback).
+#ifndef CONEX_NAPI_COMMON_H
+#define CONEX_NAPI_COMMON_H
+#include <node_api.h>
+#include <uv.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+// Throws Error("<what>: <strerror>") with .code (the errno's name for the ones callers test) and .errno.
+static napi_value throw_errno(napi_env env, const char *what, int err) {
+  char msg[256];
+  snprintf(msg, sizeof msg, "%s: %s", what, strerror(err));
+  napi_value m, e, code, n;
+  napi_create_string_utf8(env, msg, NAPI_AUTO_LENGTH, &m);
+  napi_create_error(env, NULL, m, &e);
+  const char *name = err == EAGAIN ? "EAGAIN" : err == ENOENT ? "ENOENT" : err == ECONNREFUSED ? "ECONNREFUSED"
+    : err == EPIPE ? "EPIPE" : err == ENOSYS ? "ENOSYS" : err == EACCES ? "EACCES" : "EIO";
+  napi_create_string_utf8(env, name, NAPI_AUTO_LENGTH, &code);
+  napi_set_named_property(env, e, "code", code);
+  napi_create_int32(env, err, &n);
+  napi_set_named_property(env, e, "errno", n);
+  napi_throw(env, e);
+  return NULL;
+}
+
+typedef struct { const char *name; napi_callback fn; } export_t;
+
+static napi_value export_all(napi_env env, napi_value exports, const export_t *fns, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    napi_value f;
+    napi_create_function(env, fns[i].name, NAPI_AUTO_LENGTH, fns[i].fn, NULL, &f);
+    napi_set_named_property(env, exports, fns[i].name, f);
+  }
+  return exports;
+}
+
+// Reads (fd, callback) from argv[fd_at], argv[fd_at + 1] and initialises `poll` on fd (a socket or any other fd) with
+// `data`; on bad arguments or failure throws (naming `what`) and returns -1.
+static int poll_args_init(napi_env env, size_t argc, napi_value *argv, size_t fd_at, const char *what, uv_poll_t *poll,
+                          int socket, void *data, int32_t *fd) {
+  napi_valuetype t;
+  if (argc < fd_at + 2 || napi_get_value_int32(env, argv[fd_at], fd) != napi_ok || *fd < 0 ||
+      napi_typeof(env, argv[fd_at + 1], &t) != napi_ok || t != napi_function) {
+    char msg[128];
+    snprintf(msg, sizeof msg, "%s: bad arguments", what);
+    napi_throw_type_error(env, NULL, msg);
+    return -1;
+  }
+  uv_loop_t *loop;
+  napi_get_uv_event_loop(env, &loop);
+  int r = socket ? uv_poll_init_socket(loop, poll, *fd) : uv_poll_init(loop, poll, *fd);
+  if (r != 0) { throw_errno(env, "uv_poll_init", -r); return -1; }
+  poll->data = data;
+  return 0;
+}
+
+#endif
