@@ -42,7 +42,9 @@ export function migrate (db: Db): void {
 // (the next durable commit syncs them too). Exec session records use it: dockerd keeps them in memory only, and
 // after a reboot no session they describe is running anyway; four fsyncs per exec were 2-5 ms of its latency.
 export function writeTx<T> (db: Db, fn: () => T, o: { durable?: boolean } = {}): T {
-  if (o.durable !== false) return db.transaction(fn).immediate()
+  // Nested in another transaction (a savepoint), it commits with the outer one, at the outer one's safety level
+  // (SQLite refuses to change it inside a transaction).
+  if (o.durable !== false || db.inTransaction) return db.transaction(fn).immediate()
   const sync = syncPragmas(db)
   sync.normal.run()
   try {
