@@ -8,13 +8,25 @@ if (process.env.CONEX_SAVED_NODE_EXTRA_CA_CERTS !== undefined) {
 // Starts the bundled CLI (dist/conex.js) through V8's code cache: the first run saves the compiled code beside the
 // bundle, later runs skip parsing and compiling it (Node 20 has no built-in module compile cache). A stale or
 // foreign cache is rejected by V8 (source hash, V8 version and flags are checked) and rewritten.
+// The cache holds the functions the run that wrote it had compiled, so the commands that run often (and conmon's
+// exit command, `container cleanup`) each get their own: `conex exec` with a cache written by `conex --version`
+// compiled its own code every time (measured: 188 → 173 ms per `conex exec true`).
 const fs = require('fs')
 const path = require('path')
 const vm = require('vm')
 const Module = require('module')
 
 const file = path.join(__dirname, '..', 'dist', 'conex.js')
-const cacheFile = file + '.cache'
+const OWN_CACHE = ['exec', 'run', 'start', 'stop', 'rm', 'ps', 'inspect', 'logs', 'create', 'container', 'system']
+const WITH_VALUE = ['--root', '--runroot', '--runtime', '--config', '--log-level']
+function commandName (argv) {
+  for (let i = 0; i < argv.length; i++) {
+    if (WITH_VALUE.includes(argv[i])) { i++; continue }
+    if (!argv[i].startsWith('-')) return OWN_CACHE.includes(argv[i]) ? argv[i] : 'other'
+  }
+  return 'other'
+}
+const cacheFile = `${file}.${commandName(process.argv.slice(2))}.cache`
 let cachedData
 try { cachedData = fs.readFileSync(cacheFile) } catch { /* first run */ }
 const source = fs.readFileSync(file, 'utf8')
