@@ -2,8 +2,11 @@
 // non-blocking writes. Node's net module cannot open SEQPACKET sockets. We used node-unix-socket before; it reads one
 // packet per event-loop turn, zeroes a large buffer for every packet and cannot pause, which capped attach output at
 // ~100 MB/s and left slow clients without backpressure (docs/attach.md has the numbers). This file is the whole
-// replacement: a libuv poll handle on the socket, every packet that is queued read in one go into one reusable buffer
-// and handed to JavaScript as one Buffer of length-prefixed packets.
+// replacement: a libuv poll handle on the socket, and every packet that is queued read in one go, with no copy of
+// ours: recvmsg puts each packet's first byte (conmon's stream id) in a small table and its payload straight into a
+// pool Buffer that JavaScript owns, right behind the previous payload. JavaScript gets the pool, where the batch
+// starts, and the (id, length) table, and hands out views of the pool: consecutive packets of one stream are one
+// contiguous view.
 //
 // Backpressure: conmon accepts attach clients with plain accept(), so their sockets block; when we stop reading,
 // conmon's write to us blocks, the process's stdout pipe fills and the process waits. Nothing is dropped.
@@ -16,19 +19,24 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 // conmon sends at most 8192 payload bytes plus one stream-id byte per packet; 64 KiB leaves room for any future size.
 #define MAX_PACKET 65536
-// Bytes read per wake-up before JavaScript gets them (a batch holds at least one full packet).
+// Payload bytes read per wake-up before JavaScript gets them (a batch holds at least one full packet), and packets.
 #define BATCH_CAP (256 * 1024)
+#define BATCH_PACKETS 256
+// The pool payloads are read into; a new one is made when the current one cannot take a full packet. Views handed
+// out keep their pool alive; the GC frees a pool once none is left.
+#define POOL_SIZE (1024 * 1024)
 
 typedef struct {
   uv_poll_t poll;
   napi_env env;
   napi_ref self;      // the JS handle object (kept alive while the poll handle is open)
-  napi_ref on_read;   // (batch: Buffer | null, errno: number) => void
+  napi_ref on_read;   // (pool: Buffer | null, start: number, table: Buffer | errno: number) => void
   napi_ref on_write;  // () => void, armed by waitWritable
   napi_async_context actx;
   int fd;
@@ -36,7 +44,9 @@ typedef struct {
   int want_write;
   int polling;
   int closing;
-  unsigned char *batch;
+  napi_ref pool;      // the current pool Buffer
+  unsigned char *pool_data;
+  size_t pool_off;    // where the next payload goes
 } conn_t;
 
 static conn_t *unwrap(napi_env env, napi_value obj) {
@@ -92,25 +102,52 @@ static void call_js(conn_t *c, napi_ref fn_ref, size_t argc, napi_value *argv) {
 }
 
 static void deliver_end(conn_t *c, int err) {
-  napi_value argv[2];
+  napi_value argv[3];
   napi_get_null(c->env, &argv[0]);
-  napi_create_int32(c->env, err, &argv[1]);
+  napi_create_int32(c->env, 0, &argv[1]);
+  napi_create_int32(c->env, err, &argv[2]);
   c->reading = 0;
   rearm(c);
-  call_js(c, c->on_read, 2, argv);
+  call_js(c, c->on_read, 3, argv);
 }
 
 static void read_batch(conn_t *c) {
-  size_t off = 0;
+  size_t start, off = 0;
+  unsigned n_packets = 0;
+  // The table: per packet its stream id (1 byte) and payload length (4 bytes, host order: little-endian on every
+  // platform Node runs conex on).
+  unsigned char table[BATCH_PACKETS * 5];
   int eof = 0, err = 0;
-  if (c->batch == NULL) c->batch = malloc(BATCH_CAP);
-  if (c->batch == NULL) { deliver_end(c, ENOMEM); return; }
-  while (off + 4 + MAX_PACKET <= BATCH_CAP || off == 0) {
-    ssize_t n = recv(c->fd, c->batch + off + 4, MAX_PACKET, MSG_DONTWAIT);
+  napi_handle_scope scope;
+  napi_open_handle_scope(c->env, &scope);
+  if (c->pool == NULL || POOL_SIZE - c->pool_off < MAX_PACKET) {
+    napi_value buf;
+    void *data;
+    if (napi_create_buffer(c->env, POOL_SIZE, &data, &buf) != napi_ok) {
+      deliver_end(c, ENOMEM);
+      napi_close_handle_scope(c->env, scope);
+      return;
+    }
+    if (c->pool != NULL) napi_delete_reference(c->env, c->pool);
+    napi_create_reference(c->env, buf, 1, &c->pool);
+    c->pool_data = data;
+    c->pool_off = 0;
+  }
+  start = c->pool_off;
+  while (n_packets < BATCH_PACKETS && (off == 0 || (off + MAX_PACKET <= BATCH_CAP && start + off + MAX_PACKET <= POOL_SIZE))) {
+    unsigned char id = 0;
+    struct iovec iov[2] = { { &id, 1 }, { c->pool_data + start + off, MAX_PACKET } };
+    struct msghdr msg;
+    memset(&msg, 0, sizeof msg);
+    msg.msg_iov = iov;
+    msg.msg_iovlen = 2;
+    ssize_t n = recvmsg(c->fd, &msg, MSG_DONTWAIT);
     if (n > 0) {
-      uint32_t len = (uint32_t)n;
-      memcpy(c->batch + off, &len, 4);  // host order (little-endian on every platform Node runs conex on)
-      off += 4 + (size_t)n;
+      uint32_t len = (uint32_t)(n - 1);
+      table[n_packets * 5] = id;
+      memcpy(table + n_packets * 5 + 1, &len, 4);
+      n_packets++;
+      off += len;
       continue;
     }
     if (n == 0) { eof = 1; break; }
@@ -118,14 +155,14 @@ static void read_batch(conn_t *c) {
     if (errno != EAGAIN && errno != EWOULDBLOCK) err = errno;
     break;
   }
-  napi_handle_scope scope;
-  napi_open_handle_scope(c->env, &scope);
-  if (off > 0) {
-    napi_value argv[2];
+  c->pool_off = start + off;
+  if (n_packets > 0) {
+    napi_value argv[3];
     void *data;
-    napi_create_buffer_copy(c->env, off, c->batch, &data, &argv[0]);
-    napi_create_int32(c->env, 0, &argv[1]);
-    call_js(c, c->on_read, 2, argv);
+    napi_get_reference_value(c->env, c->pool, &argv[0]);
+    napi_create_int32(c->env, (int32_t)start, &argv[1]);
+    napi_create_buffer_copy(c->env, n_packets * 5, table, &data, &argv[2]);
+    call_js(c, c->on_read, 3, argv);
   }
   // JavaScript may have paused or closed us while handling the batch; the end is still reported once reading resumes
   // (recv returns 0 again) or not at all after close.
@@ -184,7 +221,7 @@ static void on_closed(uv_handle_t *h) {
   conn_t *c = (conn_t *)h->data;
   napi_env env = c->env;
   close(c->fd);
-  free(c->batch);
+  if (c->pool) napi_delete_reference(env, c->pool);
   if (c->on_read) napi_delete_reference(env, c->on_read);
   if (c->on_write) napi_delete_reference(env, c->on_write);
   napi_async_destroy(env, c->actx);

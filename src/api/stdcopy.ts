@@ -2,8 +2,7 @@
 // byte stream of frames `[stream, 0, 0, 0, BE32 length] + payload` (moby's stdcopy; 1 stdout, 2 stderr); with a tty
 // the bytes go through raw. A single write() of a FrameWriter is one frame; writes made while it is corked (the attach
 // pump corks for each batch of conmon packets read in one go) become one frame together: the bytes and their order
-// are the same, a client just reads fewer, larger frames (dockerd sends up to 32 KiB per frame), and every byte is
-// copied once instead of once per frame header.
+// are the same, a client just reads fewer, larger frames (dockerd sends up to 32 KiB per frame).
 import { Writable } from 'node:stream'
 
 export const STDOUT = 1
@@ -15,7 +14,14 @@ function writeHeader (out: Buffer, at: number, stream: number, length: number): 
   out.writeUInt32BE(length, at + 4)
 }
 
-// Builds one frame: header and payload in a single buffer (one socket write, no cork/uncork dance).
+// A frame header alone.
+function header (stream: number, length: number): Buffer {
+  const h = Buffer.allocUnsafe(8)
+  writeHeader(h, 0, stream, length)
+  return h
+}
+
+// Builds one frame: header and payload in a single buffer (errors written into a stream, tests).
 export function frame (stream: number, payload: Buffer): Buffer {
   const out = Buffer.allocUnsafe(8 + payload.length)
   writeHeader(out, 0, stream, payload.length)
@@ -38,30 +44,36 @@ export class FrameWriter extends Writable {
   override _write (chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
     // An empty chunk would be an empty frame, which some clients read as end of stream; skip it.
     if (chunk.length === 0) { cb(); return }
-    this.#forward(this.#stream === 0 ? chunk : frame(this.#stream, chunk), cb)
+    this.#forward(this.#stream === 0 ? [chunk] : [header(this.#stream, chunk.length), chunk], cb)
   }
 
-  // Chunks written while the writer was corked: one frame (or, raw, one buffer) for all of them, in one socket write.
+  // Chunks written while the writer was corked: one frame for all of them (raw: the chunks as they are).
   override _writev (chunks: Array<{ chunk: Buffer }>, cb: (err?: Error | null) => void): void {
+    const parts: Buffer[] = []
     let total = 0
-    for (const { chunk } of chunks) total += chunk.length
+    for (const { chunk } of chunks) if (chunk.length > 0) { parts.push(chunk); total += chunk.length }
     if (total === 0) { cb(); return }
-    const head = this.#stream === 0 ? 0 : 8
-    const out = Buffer.allocUnsafe(head + total)
-    if (head > 0) writeHeader(out, 0, this.#stream, total)
-    let at = head
-    for (const { chunk } of chunks) at += chunk.copy(out, at)
-    this.#forward(out, cb)
+    if (this.#stream !== 0) parts.unshift(header(this.#stream, total))
+    this.#forward(parts, cb)
   }
 
-  #forward (data: Buffer, cb: (err?: Error | null) => void): void {
-    if (this.#target.destroyed || this.#target.writableEnded) { cb(); return }
-    const ok = this.#target.write(data)
+  // The header and the payload views go to the socket as they are, in one writev (corked): the output is not copied
+  // on its way from conmon's packets to the client.
+  #forward (parts: Buffer[], cb: (err?: Error | null) => void): void {
+    const t = this.#target
+    if (t.destroyed || t.writableEnded) { cb(); return }
+    let ok = true
+    if (parts.length === 1) ok = t.write(parts[0])
+    else {
+      t.cork()
+      for (const p of parts) ok = t.write(p)
+      t.uncork()
+    }
     if (ok) cb()
     else {
-      const done = (): void => { this.#target.removeListener('close', done); this.#target.removeListener('drain', done); cb() }
-      this.#target.once('drain', done)
-      this.#target.once('close', done)
+      const done = (): void => { t.removeListener('close', done); t.removeListener('drain', done); cb() }
+      t.once('drain', done)
+      t.once('close', done)
     }
   }
 }

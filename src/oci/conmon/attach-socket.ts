@@ -34,13 +34,13 @@ export type AttachSocket = SeqpacketConn
 // only after the process runs, and a process that prints more than the socket buffer before that would block conmon
 // and so the pid). So the socket is read at once and what arrives is held here until pumpAttach replays it; a
 // process that prints and exits at once loses neither its output nor its end.
-interface HeldOutput { packets: Buffer[], ended: boolean }
+interface HeldOutput { packets: Array<[number, Buffer]>, ended: boolean }
 const held = new WeakMap<SeqpacketConn, HeldOutput>()
 
 function holdOutput (sock: SeqpacketConn): void {
   const h: HeldOutput = { packets: [], ended: false }
   held.set(sock, h)
-  sock.read({ packet: (pkt) => { h.packets.push(pkt) }, end: () => { h.ended = true } })
+  sock.read({ packet: (id, data) => { h.packets.push([id, data]) }, end: () => { h.ended = true } })
 }
 
 // Connects to the attach socket in `bundleDir` through /proc/self/fd/N, which dodges the 108-byte sun_path limit.
@@ -83,10 +83,7 @@ export function pumpAttach (sock: SeqpacketConn, io: AttachIo, signal?: AbortSig
       sock.destroy()
       resolve(how)
     }
-    const onPacket = (pkt: Buffer): void => {
-      if (pkt.length < 1) return
-      const id = pkt[0]
-      const data = pkt.subarray(1)
+    const onPacket = (id: number, data: Buffer): void => {
       io.onOutput?.(id, data)
       const w = id === STDERR_ID ? io.stderr : io.stdout
       if (w === undefined) return
@@ -121,7 +118,7 @@ export function pumpAttach (sock: SeqpacketConn, io: AttachIo, signal?: AbortSig
     const early = held.get(sock) ?? { packets: [], ended: false }
     held.delete(sock)
     sock.read({ packet: onPacket, end: onEnd })
-    early.packets.forEach(onPacket)
+    for (const [id, data] of early.packets) onPacket(id, data)
     const queue: Buffer[] = []
     let writing = false
     const pumpInput = (): void => {

@@ -1,5 +1,6 @@
 // The SEQPACKET addon against a real SOCK_SEQPACKET server (python3's socket module; conmon is not needed for this):
-// every packet before the end, boundaries kept, pause really stops reading, writes arrive as one packet each.
+// every packet before the end, stream ids and payloads kept, a stream's consecutive packets joined, pause really
+// stops reading, writes arrive as one packet each.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawn, type ChildProcess } from 'node:child_process'
@@ -8,17 +9,21 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { SeqpacketConn } from './seqpacket'
 
-// A server that accepts one client, sends `count` packets (packet i is i%251 repeated (i % 9000) + 1 times), reports
-// the sizes of the packets it receives on stdout, and closes when the client half-closes.
+// A server that accepts one client, sends `count` packets as conmon does (a stream id byte, then the payload; packet i
+// is i%251 repeated (i % 9000) + 1 times, so its id is i%251 and its payload i%9000 bytes; with a third argument
+// "one-stream" every packet has id 2 and payload i%251 repeated (i % 8192) + 1 times), reports the sizes of the
+// packets it receives on stdout, and closes when the client half-closes.
 const SERVER = `
 import os, socket, sys
 path, count = sys.argv[1], int(sys.argv[2])
+one = len(sys.argv) > 3
 s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
 s.bind(path); s.listen(1)
 print('ready', flush=True)
 c, _ = s.accept()
 for i in range(count):
-    c.sendall(bytes([i % 251]) * ((i % 9000) + 1))
+    if one: c.sendall(bytes([2]) + bytes([i % 251]) * ((i % 8192) + 1))
+    else: c.sendall(bytes([i % 251]) * ((i % 9000) + 1))
 print('sent', flush=True)
 while True:
     d = c.recv(65536)
@@ -27,9 +32,9 @@ while True:
 c.close()
 `
 
-function server (dir: string, count: number): { proc: ChildProcess, path: string, lines: string[], said: (what: string) => Promise<void> } {
+function server (dir: string, count: number, oneStream = false): { proc: ChildProcess, path: string, lines: string[], said: (what: string) => Promise<void> } {
   const path = join(dir, 'sock')
-  const proc = spawn('python3', ['-c', SERVER, path, String(count)], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const proc = spawn('python3', ['-c', SERVER, path, String(count), ...(oneStream ? ['one-stream'] : [])], { stdio: ['ignore', 'pipe', 'inherit'] })
   const lines: string[] = []
   const waiters: Array<() => void> = []
   let buf = ''
@@ -46,7 +51,7 @@ function server (dir: string, count: number): { proc: ChildProcess, path: string
   return { proc, path, lines, said }
 }
 
-test('every packet arrives in order with its boundaries, then the end; pause holds them back', async () => {
+test('every packet arrives in order with its stream id and payload, then the end; pause holds them back', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'conex-seqpacket-'))
   try {
     const count = 3000
@@ -54,13 +59,13 @@ test('every packet arrives in order with its boundaries, then the end; pause hol
     await srv.said('ready')
     const conn = SeqpacketConn.connect(srv.path)
     conn.end() // the server closes once it has sent everything and sees our end
-    const got: Buffer[] = []
+    const got: Array<[number, Buffer]> = []
     let ended: Error | undefined | null = null
     // The server blocks once the socket is full (~13 MB are sent in all); reading pauses at packet 100 for 200 ms.
     await new Promise<void>((resolve) => {
       conn.read({
-        packet: (p) => {
-          got.push(p)
+        packet: (id, data) => {
+          got.push([id, data])
           if (got.length === 100) {
             // The rest of the batch being delivered still comes (it has been read); no further batch does.
             conn.pause()
@@ -77,11 +82,34 @@ test('every packet arrives in order with its boundaries, then the end; pause hol
       })
     })
     assert.equal(ended, undefined)
-    assert.equal(got.length, count)
-    for (let i = 0; i < count; i++) {
-      assert.equal(got[i].length, (i % 9000) + 1, `packet ${i} length`)
-      assert.ok(got[i].every((b) => b === i % 251), `packet ${i} content`)
+    // Consecutive packets have different ids here, so none is joined; packet 0 has an empty payload and is skipped.
+    assert.equal(got.length, count - 1)
+    for (let i = 1; i < count; i++) {
+      const [id, data] = got[i - 1]
+      assert.equal(id, i % 251, `packet ${i} id`)
+      assert.equal(data.length, i % 9000, `packet ${i} length`)
+      assert.ok(data.every((b) => b === i % 251), `packet ${i} content`)
     }
+    conn.destroy()
+    srv.proc.kill()
+  } finally { rmSync(dir, { recursive: true, force: true }) }
+})
+
+test('consecutive packets of one stream come as one contiguous piece per batch, bytes and order exact', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'conex-seqpacket-'))
+  try {
+    const count = 2000
+    const srv = server(dir, count, true)
+    await srv.said('ready')
+    const conn = SeqpacketConn.connect(srv.path)
+    conn.end()
+    // Let the socket's queue fill before reading, so that the first batch holds several packets.
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    const pieces: Buffer[] = []
+    await new Promise<void>((resolve) => conn.read({ packet: (id, data) => { assert.equal(id, 2); pieces.push(data) }, end: () => resolve() }))
+    const expected = Buffer.concat(Array.from({ length: count }, (_, i) => Buffer.alloc((i % 8192) + 1, i % 251)))
+    assert.ok(Buffer.concat(pieces).equals(expected), 'the bytes, in order')
+    assert.ok(pieces.length < count, `${pieces.length} pieces for ${count} packets: packets of a batch were joined`)
     conn.destroy()
     srv.proc.kill()
   } finally { rmSync(dir, { recursive: true, force: true }) }

@@ -1,12 +1,14 @@
 // A SOCK_SEQPACKET connection (conmon's attach socket) over conex's native addon (native/seqpacket.c): packets arrive
 // in batches, reading can be paused (real backpressure: conmon blocks writing to us and the process waits), and
-// writes are one packet each, queued by the caller one at a time.
+// writes are one packet each, queued by the caller one at a time. Each incoming packet is conmon's: a stream id byte,
+// then the payload; the addon reads payloads into a pool without copying them, and consecutive packets of one stream
+// in a batch are handed on as one view of the pool.
 import { loadAddon } from '../../util/addon'
 
 type Handle = object
 interface Native {
   connect: (path: string) => number
-  open: (fd: number, onRead: (batch: Buffer | null, errno: number) => void) => Handle
+  open: (fd: number, onRead: (pool: Buffer | null, start: number, table: Buffer | number) => void) => Handle
   readStart: (h: Handle) => void
   readStop: (h: Handle) => void
   write: (h: Handle, buf: Buffer) => number
@@ -20,8 +22,11 @@ let native: Native | undefined
 const addon = (): Native => (native ??= loadAddon<Native>('seqpacket'))
 
 export interface PacketHandlers {
-  /** One packet, boundaries preserved (a view into a freshly allocated batch buffer: safe to keep). */
-  packet: (pkt: Buffer) => void
+  /**
+   * Output of one stream: one packet's payload, or several consecutive packets' of the same stream read in one batch
+   * (in order; a view of a pool buffer nobody writes to again: safe to keep). Packets with empty payloads are skipped.
+   */
+  packet: (streamId: number, data: Buffer) => void
   /** The peer closed (after every queued packet was delivered), or reading failed (err). Called once. */
   end: (err?: Error) => void
 }
@@ -33,7 +38,7 @@ export class SeqpacketConn {
   #ended = false
 
   private constructor (fd: number) {
-    this.#h = addon().open(fd, (batch, errno) => { this.#onRead(batch, errno) })
+    this.#h = addon().open(fd, (pool, start, table) => { this.#onRead(pool, start, table) })
   }
 
   /** Connects synchronously; throws with `code` set (EAGAIN: the listener's backlog is full, try again). */
@@ -71,20 +76,32 @@ export class SeqpacketConn {
     addon().close(this.#h)
   }
 
-  #onRead (batch: Buffer | null, errno: number): void {
+  #onRead (pool: Buffer | null, start: number, table: Buffer | number): void {
     if (this.#closed) return
     const h = this.#handlers
     if (h === undefined) return
-    if (batch === null) {
+    if (pool === null || typeof table === 'number') {
       if (this.#ended) return
       this.#ended = true
+      const errno = typeof table === 'number' ? table : 0
       h.end(errno === 0 ? undefined : Object.assign(new Error(`attach socket read failed (errno ${errno})`), { errno }))
       return
     }
-    for (let off = 0; off < batch.length && !this.#closed;) {
-      const len = batch.readUInt32LE(off)
-      h.packet(batch.subarray(off + 4, off + 4 + len))
-      off += 4 + len
+    // Runs of one stream id: their payloads are contiguous in the pool.
+    let runId = -1
+    let runStart = start
+    let at = start
+    for (let i = 0; i < table.length; i += 5) {
+      const id = table[i]
+      const len = table.readUInt32LE(i + 1)
+      if (id !== runId) {
+        if (at > runStart) h.packet(runId, pool.subarray(runStart, at))
+        if (this.#closed) return
+        runId = id
+        runStart = at
+      }
+      at += len
     }
+    if (at > runStart) h.packet(runId, pool.subarray(runStart, at))
   }
 }
