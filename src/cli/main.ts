@@ -93,6 +93,7 @@ export async function main (argv: string[]): Promise<number> {
     try {
       return (await cmd.run(ctx, p)) ?? 0
     } finally {
+      await engine?.settle()
       engine?.close()
     }
   } catch (e) {

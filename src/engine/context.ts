@@ -23,6 +23,8 @@ export interface EngineContext {
   selfCommand: string[]
   /** Who asked (audit): a uid, or 'cli:<uid>'. */
   requester: string
+  /** Work left to finish after a reply (see defer); the CLI waits for it before it exits. */
+  pending: Set<Promise<void>>
 }
 
 export interface ContextOptions {
@@ -52,7 +54,20 @@ export function openContext (o: ContextOptions): EngineContext {
     layout,
     selfCommand: o.selfCommand,
     requester: o.requester ?? `uid:${process.getuid?.() ?? 0}`,
+    pending: new Set(),
   }
+}
+
+// Runs `work` without making the caller wait (removing an exec bundle once its exit is recorded, so the client's
+// stream can end first). Failures are ignored: what it cleans up is found again by the reaper. settle() waits.
+export function defer (ctx: EngineContext, work: Promise<unknown>): void {
+  const p: Promise<void> = work.then(() => undefined, () => undefined).finally(() => { ctx.pending.delete(p) })
+  ctx.pending.add(p)
+}
+
+// Waits for every deferred piece of work (the CLI before it exits).
+export async function settle (ctx: EngineContext): Promise<void> {
+  while (ctx.pending.size > 0) await Promise.all([...ctx.pending])
 }
 
 // Records an event (container, exec or image) for `conex events` and the API's /events.

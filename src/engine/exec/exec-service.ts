@@ -3,7 +3,7 @@
 // oci layer, record the result.
 import { readFileSync, existsSync } from 'node:fs'
 import type { EngineContext } from '../context'
-import { emit } from '../context'
+import { emit, defer } from '../context'
 import type { ContainerRecord, ExecConfig, ExecCreateOptions, ExecResult, ExecSessionRecord, ExecStartOptions } from '../types'
 import { EngineError, invalid } from '../../errors'
 import { generateId } from '../../util/ids'
@@ -167,9 +167,9 @@ export async function startExecSession (ctx: EngineContext, s: ExecSessionRecord
   else code = exit.timedOut ? TIMEOUT_EXIT_CODE : exit.exitCode
   recordExecExit(ctx, started, code)
   trace('exec: exit recorded')
-  // Off the event loop (a bundle is a dozen files, sockets and FIFOs): other requests go on meanwhile.
-  await removeExecBundle(bundle)
-  trace('exec: bundle removed')
+  // After the reply (the client's stream ends as soon as the exit is recorded) and off the event loop (a bundle is a
+  // dozen files, sockets and FIFOs). The CLI waits for it before exiting.
+  defer(ctx, removeExecBundle(bundle).then(() => trace('exec: bundle removed')))
   return { exitCode: ctx.execs.get(s.id)?.exitCode ?? code, detached: false }
 }
 
