@@ -4,6 +4,8 @@
 // `dd ... count=N` execs stream N MiB of zero bytes in 8-byte-framed stdout chunks; any exec with AttachStdin counts
 // the bytes it receives until EOF and reports them the way `dd of=/dev/null bs=1M iflag=fullblock` does. The throughput rows for this engine show
 // the ceiling of the in-process client itself, so a real engine's row can be read against it.
+// It also answers what the docker CLI asks for one `docker exec bench true` (ping with the API version, container
+// inspect, exec create, start, exec inspect), so `docker exec` against it measures the docker CLI's own cost.
 import fs from 'node:fs'
 import http from 'node:http'
 
@@ -40,8 +42,13 @@ const server = http.createServer((req, res) => {
   req.on('data', (d) => parts.push(d))
   req.on('end', () => {
     const url = req.url.replace(/^\/v[0-9.]+/, '')
-    if (url === '/_ping') { res.end('OK'); return }
     let m
+    if (url === '/_ping') { res.writeHead(200, { 'Api-Version': '1.41', 'Ostype': 'linux', 'Content-Type': 'text/plain' }); res.end(req.method === 'HEAD' ? undefined : 'OK'); return }
+    if (req.method === 'GET' && (m = url.match(/^\/containers\/([^/]+)\/json$/))) {
+      res.writeHead(200, { 'Content-Type': 'application/json' })
+      res.end(JSON.stringify({ Id: 'ceiling', Name: `/${m[1]}`, State: { Status: 'running', Running: true, Paused: false, Restarting: false }, Config: { Tty: false } }))
+      return
+    }
     if (req.method === 'POST' && (m = url.match(/^\/containers\/[^/]+\/exec$/))) {
       const body = JSON.parse(Buffer.concat(parts).toString() || '{}')
       const id = `ceiling${++next}`

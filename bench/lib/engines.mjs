@@ -451,7 +451,6 @@ async function teardownConex (L, engine) {
 export async function setupNull (L) {
   const e = blankEngine('null')
   e.cli = { ok: false, na: true, reason: 'no CLI' }
-  e.dockerCli = { ok: false, na: true, reason: 'no CLI' }
   e.libpod = { ok: false, reason: 'not applicable' }
   e.sock = path.join(L.sockDir, 'null.sock')
   fs.mkdirSync(L.sockDir, { recursive: true })
@@ -460,6 +459,10 @@ export async function setupNull (L) {
   e.pid = pid
   const ping = await waitPing(e.sock, pid, 10_000)
   e.api = ping.ok ? { ok: true } : { ok: false, reason: `ceiling server: ${ping.reason}` }
+  // The docker CLI against it: what `docker exec` costs with an engine that does nothing.
+  const denv = dockerCliEnv(L, e.sock)
+  const dsmoke = ping.ok ? await run('docker', ['exec', CONTAINER, 'true'], { env: denv, timeoutMs: 30_000 }) : { code: -1 }
+  e.dockerCli = dsmoke.code === 0 ? { ok: true, env: denv } : { ok: false, reason: ping.ok ? `docker exec via the null engine: ${describeFailure(dsmoke)}` : e.api.reason }
   return e
 }
 

@@ -29,9 +29,10 @@ export function latencyCases (E, floor) {
   const clients = []
   const client = (sock, prefix) => { const c = new ApiClient(sock, prefix); clients.push(c); return c }
 
-  for (const name of ['conex', 'dockerd', 'podman']) {
+  for (const name of ['conex', 'dockerd', 'podman', 'null']) {
     const e = E[name]
-    const via = name === 'dockerd' ? 'dockerd' : `${name} service`
+    if (!e) continue
+    const via = name === 'dockerd' ? 'dockerd' : name === 'null' ? 'the null engine (the docker CLI\'s own cost)' : `${name} service`
     add('docker CLI', `docker exec bench true → ${via}`, name, e.dockerCli, async () =>
       (await cliOk('docker', ['exec', CONTAINER, 'true'], { env: e.dockerCli.env, timeoutMs: 30_000 })).ms)
   }
