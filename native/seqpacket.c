@@ -117,7 +117,7 @@ static void read_batch(conn_t *c) {
   // The table: per packet its stream id (1 byte) and payload length (4 bytes, host order: little-endian on every
   // platform Node runs conex on).
   unsigned char table[BATCH_PACKETS * 5];
-  int eof = 0, err = 0;
+  int eof = 0, err = 0, reset_seen = 0;
   napi_handle_scope scope;
   napi_open_handle_scope(c->env, &scope);
   if (c->pool == NULL || POOL_SIZE - c->pool_off < MAX_PACKET) {
@@ -152,6 +152,11 @@ static void read_batch(conn_t *c) {
     }
     if (n == 0) { eof = 1; break; }
     if (errno == EINTR) continue;
+    // conmon closed its end while input we sent was still unread in its queue: the kernel then reports ECONNRESET
+    // on our next receive, before the packets conmon sent us earlier, which are still queued (the error is reported
+    // once, and cleared). So go on reading: those packets, then the end. (A process that exits without reading its
+    // stdin lost its last output to this, now and then, under load.)
+    if (errno == ECONNRESET && !reset_seen) { reset_seen = 1; continue; }
     if (errno != EAGAIN && errno != EWOULDBLOCK) err = errno;
     break;
   }
@@ -174,11 +179,12 @@ static void on_poll(uv_poll_t *h, int status, int events) {
   conn_t *c = (conn_t *)h->data;
   if (c->closing) return;
   if (status < 0) {
-    napi_handle_scope scope;
-    napi_open_handle_scope(c->env, &scope);
-    deliver_end(c, -status);
-    napi_close_handle_scope(c->env, scope);
-    return;
+    // libuv reports EPOLLERR as UV_EBADF and stops the handle. On our socket that is a pending socket error:
+    // ECONNRESET when conmon closed its end with input we sent still unread. The packets conmon sent before closing
+    // are still queued, so this is not the end: read them (the receive reports the error once, then the packets,
+    // then the end), let a waiting write find out for itself (EPIPE), and poll again for whatever is left.
+    c->polling = 0;
+    events = UV_READABLE | UV_WRITABLE;
   }
   if ((events & (UV_READABLE | UV_DISCONNECT)) && c->reading) read_batch(c);
   if (!c->closing && (events & UV_WRITABLE) && c->want_write) {
@@ -189,6 +195,7 @@ static void on_poll(uv_poll_t *h, int status, int events) {
     call_js(c, c->on_write, 0, NULL);
     napi_close_handle_scope(c->env, scope);
   }
+  if (status < 0 && !c->closing) rearm(c);
 }
 
 // connect(path): fd. Non-blocking and close-on-exec; EAGAIN means conmon's backlog is full (try again).

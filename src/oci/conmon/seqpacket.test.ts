@@ -134,6 +134,44 @@ test('writes arrive as one packet each; end() half-closes; a closed connection r
   } finally { rmSync(dir, { recursive: true, force: true }) }
 })
 
+// conmon closing its end while input we sent is still unread in its queue makes the kernel report ECONNRESET (and
+// EPOLLERR) on our socket before the packets conmon sent earlier, which are still queued. They must not be lost.
+const CLOSER = `
+import socket, sys, time
+path = sys.argv[1]
+s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+s.bind(path); s.listen(1)
+print('ready', flush=True)
+c, _ = s.accept()
+c.sendall(bytes([2]) + b'bye\\n')
+c.sendall(bytes([3]) + b'err\\n')
+time.sleep(0.3)  # the client writes meanwhile; its packet stays unread
+c.close()
+print('closed', flush=True)
+`
+
+test('output sent before conmon closed with our input unread arrives, then the end (no error)', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'conex-seqpacket-'))
+  try {
+    const path = join(dir, 'sock')
+    const proc = spawn('python3', ['-c', CLOSER, path], { stdio: ['ignore', 'pipe', 'inherit'] })
+    let out = ''
+    const said = (what: string): Promise<void> => new Promise((resolve) => {
+      const check = (): void => { if (out.includes(what)) resolve(); else proc.stdout?.once('data', (d: Buffer) => { out += d.toString(); check() }) }
+      check()
+    })
+    await said('ready')
+    const conn = SeqpacketConn.connect(path)
+    await new Promise<void>((resolve, reject) => conn.write(Buffer.from('unread input'), (err) => err === undefined ? resolve() : reject(err)))
+    await said('closed')
+    const got: Array<[number, string]> = []
+    const ended = await new Promise<Error | undefined>((resolve) => conn.read({ packet: (id, data) => got.push([id, data.toString()]), end: resolve }))
+    assert.deepEqual(got, [[2, 'bye\n'], [3, 'err\n']])
+    assert.equal(ended, undefined)
+    conn.destroy()
+  } finally { rmSync(dir, { recursive: true, force: true }) }
+})
+
 test('connecting to a missing socket throws ENOENT', async () => {
   assert.throws(() => SeqpacketConn.connect('/nonexistent/conex/sock'), { code: 'ENOENT' })
 })
