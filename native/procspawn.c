@@ -5,7 +5,8 @@
 //
 // pipe() makes close-on-exec pipes; spawn() maps parent fds onto the child's 0..n-1 (-1: /dev/null), starts a new
 // session, resets every signal to its default and unblocks them (Node ignores SIGPIPE, conmon must not inherit that),
-// and returns the pid and a pidfd; watch() polls the pidfd and reaps the child, calling back with its status.
+// and resolves with the pid and a pidfd (the spawn itself runs in libuv's thread pool); watch() polls the pidfd and
+// reaps the child, calling back with its status.
 // Without pidfd_open (Linux < 5.3) spawn() throws ENOSYS and the caller uses child_process instead.
 //
 // Built with plain gcc by scripts/build.mjs (N-API and libuv symbols resolve against the running node at load time).
@@ -80,55 +81,129 @@ static void free_strings(char **s) {
   free(s);
 }
 
-// spawn(path, argv, env, cwd, fds): { pid, pidfd }.
+// One spawn, prepared on the main thread and run in libuv's thread pool: posix_spawn blocks its caller until the
+// child has exec'd (vfork semantics), several milliseconds on a loaded host, and the service's event loop must not
+// wait for that.
+typedef struct {
+  napi_async_work work;
+  napi_deferred deferred;
+  char *path, *cwd;
+  char **args, **envp;
+  int high[MAX_FDS];
+  posix_spawn_file_actions_t fa;
+  posix_spawnattr_t attr;
+  int have_fa, have_attr;
+  int err;
+  const char *step;
+  pid_t pid;
+  int pidfd;
+} job_t;
+
+static void job_free(job_t *j) {
+  for (uint32_t i = 0; i < MAX_FDS; i++) if (j->high[i] >= 0) close(j->high[i]);
+  if (j->have_fa) posix_spawn_file_actions_destroy(&j->fa);
+  if (j->have_attr) posix_spawnattr_destroy(&j->attr);
+  free(j->path);
+  free(j->cwd);
+  free_strings(j->args);
+  free_strings(j->envp);
+  free(j);
+}
+
+static void job_execute(napi_env env, void *data) {
+  (void)env;
+  job_t *j = data;
+  j->err = posix_spawn(&j->pid, j->path, &j->fa, &j->attr, j->args, j->envp);
+  if (j->err != 0) { j->step = "posix_spawn"; return; }
+  j->pidfd = (int)syscall(SYS_pidfd_open, j->pid, 0);
+  if (j->pidfd < 0) {
+    // Cannot happen where spawn() is offered (the caller probes pidfdSupported first); reap and report.
+    j->err = errno;
+    j->step = "pidfd_open";
+    kill(j->pid, SIGKILL);
+    waitpid(j->pid, NULL, 0);
+    return;
+  }
+  fcntl(j->pidfd, F_SETFD, FD_CLOEXEC);
+}
+
+static void job_complete(napi_env env, napi_status status, void *data) {
+  job_t *j = data;
+  napi_value result;
+  if (status == napi_ok && j->err == 0) {
+    napi_value v;
+    napi_create_object(env, &result);
+    napi_create_int32(env, j->pid, &v);
+    napi_set_named_property(env, result, "pid", v);
+    napi_create_int32(env, j->pidfd, &v);
+    napi_set_named_property(env, result, "pidfd", v);
+    napi_resolve_deferred(env, j->deferred, result);
+  } else {
+    char msg[256];
+    int err = j->err != 0 ? j->err : EIO;
+    snprintf(msg, sizeof msg, "%s: %s", j->step, strerror(err));
+    napi_value m, e, code, n;
+    napi_create_string_utf8(env, msg, NAPI_AUTO_LENGTH, &m);
+    napi_create_error(env, NULL, m, &e);
+    napi_create_string_utf8(env, err == ENOENT ? "ENOENT" : err == EACCES ? "EACCES" : err == ENOSYS ? "ENOSYS" : "EIO", NAPI_AUTO_LENGTH, &code);
+    napi_set_named_property(env, e, "code", code);
+    napi_create_int32(env, err, &n);
+    napi_set_named_property(env, e, "errno", n);
+    napi_reject_deferred(env, j->deferred, e);
+  }
+  napi_delete_async_work(env, j->work);
+  job_free(j);
+}
+
+// spawn(path, argv, env, cwd, fds): Promise<{ pid, pidfd }>. Bad arguments throw at once. The fds must stay open
+// until the promise settles (the child gets them at the spawn, in the thread pool).
 static napi_value Spawn(napi_env env, napi_callback_info info) {
   size_t argc = 5;
   napi_value argv[5];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   if (argc < 5) { napi_throw_type_error(env, NULL, "spawn(path, argv, env, cwd, fds): missing arguments"); return NULL; }
-  char *path = get_string(env, argv[0]);
-  char *cwd = get_string(env, argv[3]);
-  char **args = get_strings(env, argv[1], "spawn: argv must be an array of strings");
-  char **envp = args == NULL ? NULL : get_strings(env, argv[2], "spawn: env must be an array of strings");
+  job_t *j = calloc(1, sizeof *j);
+  if (j == NULL) return throw_errno(env, "spawn", ENOMEM);
+  for (uint32_t i = 0; i < MAX_FDS; i++) j->high[i] = -1;
+  j->path = get_string(env, argv[0]);
+  j->cwd = get_string(env, argv[3]);
+  j->args = get_strings(env, argv[1], "spawn: argv must be an array of strings");
+  j->envp = j->args == NULL ? NULL : get_strings(env, argv[2], "spawn: env must be an array of strings");
   uint32_t nfds = 0;
   bool is;
-  int src[MAX_FDS], high[MAX_FDS];
-  napi_value result = NULL;
-  posix_spawn_file_actions_t fa;
-  posix_spawnattr_t attr;
-  int have_fa = 0, have_attr = 0, err = 0;
-  const char *step = "spawn";
-  for (uint32_t i = 0; i < MAX_FDS; i++) high[i] = -1;
-  if (path == NULL || cwd == NULL || args == NULL || envp == NULL) {
-    if (path == NULL || cwd == NULL) napi_throw_type_error(env, NULL, "spawn: path and cwd must be strings");
-    goto out;
+  int src[MAX_FDS];
+  if (j->path == NULL || j->cwd == NULL || j->args == NULL || j->envp == NULL) {
+    if (j->path == NULL || j->cwd == NULL) napi_throw_type_error(env, NULL, "spawn: path and cwd must be strings");
+    job_free(j);
+    return NULL;
   }
   if (napi_is_array(env, argv[4], &is) != napi_ok || !is || napi_get_array_length(env, argv[4], &nfds) != napi_ok || nfds > MAX_FDS) {
     napi_throw_type_error(env, NULL, "spawn: fds must be an array of at most 256 fd numbers");
-    goto out;
+    job_free(j);
+    return NULL;
   }
   for (uint32_t i = 0; i < nfds; i++) {
     napi_value v;
     napi_get_element(env, argv[4], i, &v);
-    if (napi_get_value_int32(env, v, &src[i]) != napi_ok) { napi_throw_type_error(env, NULL, "spawn: fds must be numbers"); goto out; }
+    if (napi_get_value_int32(env, v, &src[i]) != napi_ok) { napi_throw_type_error(env, NULL, "spawn: fds must be numbers"); job_free(j); return NULL; }
   }
-  posix_spawn_file_actions_init(&fa);
-  have_fa = 1;
+  posix_spawn_file_actions_init(&j->fa);
+  j->have_fa = 1;
   for (uint32_t i = 0; i < nfds; i++) {
     if (src[i] < 0) {
-      posix_spawn_file_actions_addopen(&fa, (int)i, "/dev/null", O_RDWR, 0);
+      posix_spawn_file_actions_addopen(&j->fa, (int)i, "/dev/null", O_RDWR, 0);
     } else if ((uint32_t)src[i] == i) {
       // dup2 onto itself clears close-on-exec (glibc >= 2.29): the fd is passed as it is.
-      posix_spawn_file_actions_adddup2(&fa, src[i], (int)i);
+      posix_spawn_file_actions_adddup2(&j->fa, src[i], (int)i);
     } else {
-      high[i] = fcntl(src[i], F_DUPFD_CLOEXEC, HIGH_FD);
-      if (high[i] < 0) { err = errno; step = "fcntl(F_DUPFD)"; goto out; }
-      posix_spawn_file_actions_adddup2(&fa, high[i], (int)i);
+      j->high[i] = fcntl(src[i], F_DUPFD_CLOEXEC, HIGH_FD);
+      if (j->high[i] < 0) { int e = errno; job_free(j); return throw_errno(env, "fcntl(F_DUPFD)", e); }
+      posix_spawn_file_actions_adddup2(&j->fa, j->high[i], (int)i);
     }
   }
-  posix_spawn_file_actions_addchdir_np(&fa, cwd);
-  posix_spawnattr_init(&attr);
-  have_attr = 1;
+  posix_spawn_file_actions_addchdir_np(&j->fa, j->cwd);
+  posix_spawnattr_init(&j->attr);
+  j->have_attr = 1;
   sigset_t all, none;
   sigfillset(&all);
   sigdelset(&all, SIGKILL);
@@ -141,39 +216,16 @@ static napi_value Spawn(napi_env env, napi_callback_info info) {
     words[(sig - 1) / (8 * sizeof(unsigned long))] |= 1UL << ((sig - 1) % (8 * sizeof(unsigned long)));
   }
   sigemptyset(&none);
-  posix_spawnattr_setsigdefault(&attr, &all);
-  posix_spawnattr_setsigmask(&attr, &none);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
-  pid_t pid;
-  err = posix_spawn(&pid, path, &fa, &attr, args, envp);
-  if (err != 0) { step = "posix_spawn"; goto out; }
-  int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-  if (pidfd < 0) {
-    // Cannot happen where spawn() is offered (the caller probes pidfdSupported first); reap and report.
-    err = errno;
-    step = "pidfd_open";
-    kill(pid, SIGKILL);
-    waitpid(pid, NULL, 0);
-    goto out;
-  }
-  fcntl(pidfd, F_SETFD, FD_CLOEXEC);
-  napi_value obj, v;
-  napi_create_object(env, &obj);
-  napi_create_int32(env, pid, &v);
-  napi_set_named_property(env, obj, "pid", v);
-  napi_create_int32(env, pidfd, &v);
-  napi_set_named_property(env, obj, "pidfd", v);
-  result = obj;
-out:
-  for (uint32_t i = 0; i < MAX_FDS; i++) if (high[i] >= 0) close(high[i]);
-  if (have_fa) posix_spawn_file_actions_destroy(&fa);
-  if (have_attr) posix_spawnattr_destroy(&attr);
-  free(path);
-  free(cwd);
-  free_strings(args);
-  free_strings(envp);
-  if (err != 0) return throw_errno(env, step, err);
-  return result;
+  posix_spawnattr_setsigdefault(&j->attr, &all);
+  posix_spawnattr_setsigmask(&j->attr, &none);
+  posix_spawnattr_setflags(&j->attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+  j->step = "spawn";
+  napi_value promise, name;
+  napi_create_promise(env, &j->deferred, &promise);
+  napi_create_string_utf8(env, "conex:procspawn", NAPI_AUTO_LENGTH, &name);
+  napi_create_async_work(env, NULL, name, job_execute, job_complete, j, &j->work);
+  napi_queue_async_work(env, j->work);
+  return promise;
 }
 
 // pidfdSupported(): whether this kernel has pidfd_open (probed on our own pid).

@@ -14,14 +14,14 @@ const read = (s: Socket): Promise<string> => new Promise((resolve) => {
   s.on('end', () => resolve(out))
 })
 
-function sh (script: string, stdio: Parameters<typeof spawnLight>[0]['stdio'], o: { env?: Record<string, string>, cwd?: string } = {}): NonNullable<ReturnType<typeof spawnLight>> {
-  const c = spawnLight({ file: '/bin/sh', args: ['-c', script], env: o.env ?? { PATH: '/usr/bin:/bin' }, cwd: o.cwd ?? '/', stdio })
+async function sh (script: string, stdio: Parameters<typeof spawnLight>[0]['stdio'], o: { env?: Record<string, string>, cwd?: string } = {}): Promise<NonNullable<Awaited<ReturnType<typeof spawnLight>>>> {
+  const c = await spawnLight({ file: '/bin/sh', args: ['-c', script], env: o.env ?? { PATH: '/usr/bin:/bin' }, cwd: o.cwd ?? '/', stdio })
   assert.ok(c !== undefined, 'the addon and pidfd_open are available on this host')
   return c
 }
 
 test('pipes in both directions at the child fds asked for; the exit code comes back', async () => {
-  const c = sh('read x <&4; echo "got $x" >&3; echo err >&2; exit 7', ['ignore', 'ignore', 'read', 'read', 'write'])
+  const c = await sh('read x <&4; echo "got $x" >&3; echo err >&2; exit 7', ['ignore', 'ignore', 'read', 'read', 'write'])
   const w = c.pipes[4] as Socket
   w.end('hello\n')
   const [out, err, code] = await Promise.all([read(c.pipes[3] as Socket), read(c.pipes[2] as Socket), c.exited])
@@ -40,7 +40,7 @@ test('a fd of ours passed as is; "ignore" is /dev/null', async () => {
       const stdio: Parameters<typeof spawnLight>[0]['stdio'] = ['ignore', 'read']
       while (stdio.length < fd) stdio.push('ignore')
       stdio.push(fd)
-      const c = sh(`cat /proc/self/fd/${fd}; readlink /proc/self/fd/0`, stdio)
+      const c = await sh(`cat /proc/self/fd/${fd}; readlink /proc/self/fd/0`, stdio)
       assert.equal(await read(c.pipes[1] as Socket), 'passed\n/dev/null\n')
       assert.equal(await c.exited, 0)
     } finally { closeSync(fd) }
@@ -50,7 +50,7 @@ test('a fd of ours passed as is; "ignore" is /dev/null', async () => {
 test('a session of its own, exact env and cwd', async () => {
   const dir = realpathSync(mkdtempSync('/tmp/conex-procspawn-'))
   try {
-    const c = sh('echo "$$ $(cut -d" " -f6 /proc/$$/stat)"; env | sort; pwd', ['ignore', 'read', 'ignore'], { env: { PATH: '/usr/bin:/bin', A: 'b c' }, cwd: dir })
+    const c = await sh('echo "$$ $(cut -d" " -f6 /proc/$$/stat)"; env | sort; pwd', ['ignore', 'read', 'ignore'], { env: { PATH: '/usr/bin:/bin', A: 'b c' }, cwd: dir })
     const lines = (await read(c.pipes[1] as Socket)).trim().split('\n')
     const [pid, sid] = lines[0].split(' ')
     assert.equal(sid, pid, 'the child leads its own session')
@@ -63,15 +63,15 @@ test('a session of its own, exact env and cwd', async () => {
 test('no signal blocked or ignored in the child (Node ignores SIGPIPE; glibc\'s 32 and 33 too)', async () => {
   // grep reads its own status (a shell would show its own masks, which it changes around each fork). posix_spawn
   // would leave glibc's internal 32 and 33 ignored, and ignored survives exec, down to the container's processes.
-  const c = spawnLight({ file: '/bin/grep', args: ['-E', '^Sig(Blk|Ign)', '/proc/self/status'], env: {}, cwd: '/', stdio: ['ignore', 'read', 'ignore'] })
+  const c = await spawnLight({ file: '/bin/grep', args: ['-E', '^Sig(Blk|Ign)', '/proc/self/status'], env: {}, cwd: '/', stdio: ['ignore', 'read', 'ignore'] })
   assert.ok(c !== undefined)
   assert.equal(await read(c.pipes[1] as Socket), 'SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n')
   assert.equal(await c.exited, 0)
 })
 
 test('killed by a signal: 128 + the signal; a missing program: ENOENT thrown; a relative path: not handled here', async () => {
-  const c = sh('kill -9 $$', ['ignore', 'ignore', 'ignore'])
+  const c = await sh('kill -9 $$', ['ignore', 'ignore', 'ignore'])
   assert.equal(await c.exited, 137)
-  assert.throws(() => spawnLight({ file: '/no/such/conmon', args: [], env: {}, cwd: '/', stdio: ['ignore', 'read'] }), (err: NodeJS.ErrnoException) => err.code === 'ENOENT' && /posix_spawn: No such file or directory/.test(err.message))
-  assert.equal(spawnLight({ file: 'sh', args: [], env: {}, cwd: '/', stdio: [] }), undefined)
+  await assert.rejects(spawnLight({ file: '/no/such/conmon', args: [], env: {}, cwd: '/', stdio: ['ignore', 'read'] }), (err: NodeJS.ErrnoException) => err.code === 'ENOENT' && /posix_spawn: No such file or directory/.test(err.message))
+  assert.equal(await spawnLight({ file: 'sh', args: [], env: {}, cwd: '/', stdio: [] }), undefined)
 })

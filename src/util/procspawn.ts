@@ -9,7 +9,7 @@ import { loadAddon } from './addon'
 
 interface Native {
   pipe: () => [number, number]
-  spawn: (path: string, argv: string[], env: string[], cwd: string, fds: number[]) => { pid: number, pidfd: number }
+  spawn: (path: string, argv: string[], env: string[], cwd: string, fds: number[]) => Promise<{ pid: number, pidfd: number }>
   watch: (pid: number, pidfd: number, cb: (status: number) => void) => void
   pidfdSupported: () => boolean
 }
@@ -35,7 +35,9 @@ export interface LightChild {
   exited: Promise<number>
 }
 
-export function spawnLight (o: { file: string, args: string[], env: Record<string, string>, cwd: string, stdio: LightStdio[] }): LightChild | undefined {
+// Resolves with the child, or undefined when the caller should use child_process; the spawn runs in libuv's thread
+// pool (posix_spawn waits for the child's exec, which the event loop must not).
+export async function spawnLight (o: { file: string, args: string[], env: Record<string, string>, cwd: string, stdio: LightStdio[] }): Promise<LightChild | undefined> {
   if (!o.file.startsWith('/')) return undefined
   const n = addon()
   if (n === null) return undefined
@@ -53,7 +55,8 @@ export function spawnLight (o: { file: string, args: string[], env: Record<strin
       fds.push(child)
     }
     const env = Object.entries(o.env).map(([k, v]) => `${k}=${v}`)
-    const { pid, pidfd } = n.spawn(o.file, [o.file, ...o.args], env, o.cwd, fds)
+    // The child ends stay open until the spawn is done (closed in finally, after the await).
+    const { pid, pidfd } = await n.spawn(o.file, [o.file, ...o.args], env, o.cwd, fds)
     const exited = new Promise<number>((resolve) => { n.watch(pid, pidfd, resolve) })
     const pipes = ours.map((fd, i) => fd === undefined ? undefined : new Socket({ fd, readable: o.stdio[i] === 'read', writable: o.stdio[i] === 'write' }))
     return { pid, pipes, exited }

@@ -62,10 +62,10 @@ interface Spawned {
 // sync, start and attach pipes. posix_spawn through conex's addon where it can (no fork of this whole process; see
 // src/util/procspawn.ts), child_process otherwise. Either way conmon gets a session of its own (a ^C to the CLI
 // never reaches it: podman's Setpgid) and default signal dispositions.
-function spawnProcess (file: string, args: string[], cwd: string, env: Record<string, string>, n: number): Spawned {
+async function spawnProcess (file: string, args: string[], cwd: string, env: Record<string, string>, n: number): Promise<Spawned> {
   const preserved: number[] = []
   for (let fd = 3; fd < 3 + n; fd++) preserved.push(fd)
-  const light = spawnLight({ file, args, env, cwd, stdio: ['ignore', 'ignore', 'read', ...preserved, 'read', 'write', 'read'] })
+  const light = await spawnLight({ file, args, env, cwd, stdio: ['ignore', 'ignore', 'read', ...preserved, 'read', 'write', 'read'] })
   if (light !== undefined) {
     const p = light.pipes
     return { pid: light.pid, stderr: p[2] as Socket, pipes: [p[n + 3] as Socket, p[n + 4] as Socket, p[n + 5] as Socket], exited: light.exited }
@@ -91,7 +91,7 @@ export async function spawnConmon (o: SpawnConmonOptions): Promise<ConmonProcess
   }
   let child: Spawned
   try {
-    child = spawnProcess(o.conmonPath, o.args, o.cwd, env, n)
+    child = await spawnProcess(o.conmonPath, o.args, o.cwd, env, n)
   } catch (err) {
     throw new EngineError('RUNTIME_ERROR', `spawning conmon: ${(err as Error).message}`, { cause: err })
   }
