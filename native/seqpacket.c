@@ -28,8 +28,9 @@
 // Payload bytes read per wake-up before JavaScript gets them (a batch holds at least one full packet), and packets.
 #define BATCH_CAP (256 * 1024)
 #define BATCH_PACKETS 256
-// The pool payloads are read into; a new one is made when the current one cannot take a full packet. Views handed
-// out keep their pool alive; the GC frees a pool once none is left.
+// The pool payloads are read into, shared by all connections of this Node instance (napi instance data); a new one is
+// made when the current one cannot take a full packet. Views handed out keep their pool alive; the GC frees a pool
+// once none is left.
 #define POOL_SIZE (1024 * 1024)
 
 typedef struct {
@@ -44,10 +45,20 @@ typedef struct {
   int want_write;
   int polling;
   int closing;
-  napi_ref pool;      // the current pool Buffer
-  unsigned char *pool_data;
-  size_t pool_off;    // where the next payload goes
 } conn_t;
+
+typedef struct {
+  napi_ref ref;       // the current pool Buffer
+  unsigned char *data;
+  size_t off;         // where the next payload goes
+} pool_t;
+
+static void pool_finalize(napi_env env, void *data, void *hint) {
+  (void)hint;
+  pool_t *p = data;
+  if (p->ref != NULL) napi_delete_reference(env, p->ref);
+  free(p);
+}
 
 static conn_t *unwrap(napi_env env, napi_value obj) {
   conn_t *c = NULL;
@@ -120,7 +131,10 @@ static void read_batch(conn_t *c) {
   int eof = 0, err = 0, reset_seen = 0;
   napi_handle_scope scope;
   napi_open_handle_scope(c->env, &scope);
-  if (c->pool == NULL || POOL_SIZE - c->pool_off < MAX_PACKET) {
+  pool_t *pool = NULL;
+  napi_get_instance_data(c->env, (void **)&pool);
+  if (pool == NULL) { deliver_end(c, ENOMEM); napi_close_handle_scope(c->env, scope); return; }
+  if (pool->ref == NULL || POOL_SIZE - pool->off < MAX_PACKET) {
     napi_value buf;
     void *data;
     if (napi_create_buffer(c->env, POOL_SIZE, &data, &buf) != napi_ok) {
@@ -128,15 +142,15 @@ static void read_batch(conn_t *c) {
       napi_close_handle_scope(c->env, scope);
       return;
     }
-    if (c->pool != NULL) napi_delete_reference(c->env, c->pool);
-    napi_create_reference(c->env, buf, 1, &c->pool);
-    c->pool_data = data;
-    c->pool_off = 0;
+    if (pool->ref != NULL) napi_delete_reference(c->env, pool->ref);
+    napi_create_reference(c->env, buf, 1, &pool->ref);
+    pool->data = data;
+    pool->off = 0;
   }
-  start = c->pool_off;
+  start = pool->off;
   while (n_packets < BATCH_PACKETS && (off == 0 || (off + MAX_PACKET <= BATCH_CAP && start + off + MAX_PACKET <= POOL_SIZE))) {
     unsigned char id = 0;
-    struct iovec iov[2] = { { &id, 1 }, { c->pool_data + start + off, MAX_PACKET } };
+    struct iovec iov[2] = { { &id, 1 }, { pool->data + start + off, MAX_PACKET } };
     struct msghdr msg;
     memset(&msg, 0, sizeof msg);
     msg.msg_iov = iov;
@@ -160,11 +174,11 @@ static void read_batch(conn_t *c) {
     if (errno != EAGAIN && errno != EWOULDBLOCK) err = errno;
     break;
   }
-  c->pool_off = start + off;
+  pool->off = start + off;
   if (n_packets > 0) {
     napi_value argv[3];
     void *data;
-    napi_get_reference_value(c->env, c->pool, &argv[0]);
+    napi_get_reference_value(c->env, pool->ref, &argv[0]);
     napi_create_int32(c->env, (int32_t)start, &argv[1]);
     napi_create_buffer_copy(c->env, n_packets * 5, table, &data, &argv[2]);
     call_js(c, c->on_read, 3, argv);
@@ -228,7 +242,6 @@ static void on_closed(uv_handle_t *h) {
   conn_t *c = (conn_t *)h->data;
   napi_env env = c->env;
   close(c->fd);
-  if (c->pool) napi_delete_reference(env, c->pool);
   if (c->on_read) napi_delete_reference(env, c->on_read);
   if (c->on_write) napi_delete_reference(env, c->on_write);
   napi_async_destroy(env, c->actx);
@@ -336,6 +349,8 @@ static napi_value Close(napi_env env, napi_callback_info info) {
 }
 
 static napi_value Init(napi_env env, napi_value exports) {
+  pool_t *pool = calloc(1, sizeof *pool);
+  if (pool != NULL) napi_set_instance_data(env, pool, pool_finalize, NULL);
   static const export_t fns[] = {
     { "connect", Connect }, { "open", Open }, { "readStart", ReadStart }, { "readStop", ReadStop },
     { "write", Write }, { "waitWritable", WaitWritable }, { "shutdownWrite", ShutdownWrite }, { "close", Close },
