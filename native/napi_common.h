@@ -8,8 +8,8 @@
 #include <stdio.h>
 #include <string.h>
 
-// Throws Error("<what>: <strerror>") with .code (the errno's name for the ones callers test) and .errno.
-static napi_value throw_errno(napi_env env, const char *what, int err) {
+// Error("<what>: <strerror>") with .code (the errno's name for the ones callers test) and .errno.
+static napi_value errno_error(napi_env env, const char *what, int err) {
   char msg[256];
   snprintf(msg, sizeof msg, "%s: %s", what, strerror(err));
   napi_value m, e, code, n;
@@ -21,7 +21,12 @@ static napi_value throw_errno(napi_env env, const char *what, int err) {
   napi_set_named_property(env, e, "code", code);
   napi_create_int32(env, err, &n);
   napi_set_named_property(env, e, "errno", n);
-  napi_throw(env, e);
+  return e;
+}
+
+// Throws that error; returns NULL for the caller to return.
+static napi_value throw_errno(napi_env env, const char *what, int err) {
+  napi_throw(env, errno_error(env, what, err));
   return NULL;
 }
 

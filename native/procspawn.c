@@ -139,17 +139,7 @@ static void job_complete(napi_env env, napi_status status, void *data) {
     napi_set_named_property(env, result, "pidfd", v);
     napi_resolve_deferred(env, j->deferred, result);
   } else {
-    char msg[256];
-    int err = j->err != 0 ? j->err : EIO;
-    snprintf(msg, sizeof msg, "%s: %s", j->step, strerror(err));
-    napi_value m, e, code, n;
-    napi_create_string_utf8(env, msg, NAPI_AUTO_LENGTH, &m);
-    napi_create_error(env, NULL, m, &e);
-    napi_create_string_utf8(env, err == ENOENT ? "ENOENT" : err == EACCES ? "EACCES" : err == ENOSYS ? "ENOSYS" : "EIO", NAPI_AUTO_LENGTH, &code);
-    napi_set_named_property(env, e, "code", code);
-    napi_create_int32(env, err, &n);
-    napi_set_named_property(env, e, "errno", n);
-    napi_reject_deferred(env, j->deferred, e);
+    napi_reject_deferred(env, j->deferred, errno_error(env, j->step, j->err != 0 ? j->err : EIO));
   }
   napi_delete_async_work(env, j->work);
   job_free(j);
