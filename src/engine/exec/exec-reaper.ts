@@ -60,15 +60,21 @@ export function recordExecExit (ctx: EngineContext, s: ExecSessionRecord, exitCo
   })
 }
 
+// The retention bounds at `now`: ended before `before` goes; beyond the newest `count` goes once ended before
+// `graceBefore`.
+function retentionBounds (ctx: EngineContext, now: number): { before: number, graceBefore: number, count: number } {
+  return { before: now - ctx.cfg.execRetentionSeconds * 1000, graceBefore: now - ctx.cfg.execRetentionGraceSeconds * 1000, count: ctx.cfg.execRetentionCount }
+}
+
 // Drops ended sessions beyond the retention bound (time and count). Call inside a write transaction.
 export function pruneExecSessions (ctx: EngineContext, containerId: string, now = Date.now()): number {
-  return ctx.execs.prune(containerId, { before: now - ctx.cfg.execRetentionSeconds * 1000, graceBefore: now - ctx.cfg.execRetentionGraceSeconds * 1000, count: ctx.cfg.execRetentionCount })
+  return ctx.execs.prune(containerId, retentionBounds(ctx, now))
 }
 
 // The same for every container that is over the bounds (the service's sweep, and each CLI command): a read first,
 // a write transaction only when there is something to drop. Returns how many went.
 export function pruneEndedExecSessions (ctx: EngineContext, now = Date.now()): number {
-  const over = ctx.execs.containersOverBound({ before: now - ctx.cfg.execRetentionSeconds * 1000, graceBefore: now - ctx.cfg.execRetentionGraceSeconds * 1000, count: ctx.cfg.execRetentionCount })
+  const over = ctx.execs.containersOverBound(retentionBounds(ctx, now))
   if (over.length === 0) return 0
   return execTx(ctx, () => over.reduce((n, id) => n + pruneExecSessions(ctx, id, now), 0))
 }
