@@ -47,6 +47,26 @@ test('a fd of ours passed as is; "ignore" is /dev/null', async () => {
   } finally { rmSync(dir, { recursive: true, force: true }) }
 })
 
+test('fds of ours that are also target slots are mapped without overwriting each other (a swap)', async () => {
+  const dir = mkdtempSync('/tmp/conex-procspawn-')
+  try {
+    writeFileSync(join(dir, 'a'), 'A\n')
+    writeFileSync(join(dir, 'b'), 'B\n')
+    const a = openSync(join(dir, 'a'), 'r')
+    const b = openSync(join(dir, 'b'), 'r')
+    try {
+      // The child gets b at a's number and a at b's: each source is a slot another mapping writes.
+      const stdio: Parameters<typeof spawnLight>[0]['stdio'] = ['ignore', 'read']
+      while (stdio.length <= Math.max(a, b)) stdio.push('ignore')
+      stdio[a] = b
+      stdio[b] = a
+      const c = await sh(`cat /proc/self/fd/${a} /proc/self/fd/${b}`, stdio)
+      assert.equal(await read(c.pipes[1] as Socket), 'B\nA\n')
+      assert.equal(await c.exited, 0)
+    } finally { closeSync(a); closeSync(b) }
+  } finally { rmSync(dir, { recursive: true, force: true }) }
+})
+
 test('a session of its own, exact env and cwd', async () => {
   const dir = realpathSync(mkdtempSync('/tmp/conex-procspawn-'))
   try {
