@@ -45,4 +45,33 @@ if (cachedData === undefined || script.cachedDataRejected) {
     } catch { /* a read-only install still works, only slower */ }
   })
 }
-fn.call(mod.exports, mod.exports, Module.createRequire(file), mod, file, path.dirname(file))
+// Node's heavier built-in modules are handed to the bundle as stand-ins that load the real module on first use.
+// The bundle reads imports as properties at the call (`import_node_crypto.createHash(...)`), so a command that never
+// calls into a module never loads it: each costs 2-7 ms of compiling Node's own internals per command (measured:
+// crypto 6.7, http 6.9, child_process 5.8, net 3.7, zlib 3.6, fs/promises 2.3), and `conex exec` needs few of them.
+const realRequire = Module.createRequire(file)
+const LAZY = new Set(['crypto', 'child_process', 'http', 'https', 'net', 'tls', 'zlib', 'fs/promises', 'stream', 'os',
+  'url', 'querystring', 'string_decoder'])
+function lazyBuiltin (id) {
+  let real
+  const load = () => (real ??= realRequire(id))
+  return new Proxy({}, {
+    get: (_, key) => load()[key],
+    has: (_, key) => key in load(),
+    ownKeys: () => Reflect.ownKeys(load()),
+    getOwnPropertyDescriptor: (_, key) => {
+      const d = Reflect.getOwnPropertyDescriptor(load(), key)
+      return d === undefined ? undefined : { ...d, configurable: true }
+    },
+  })
+}
+const lazies = new Map()
+function bundleRequire (id) {
+  const name = id.startsWith('node:') ? id.slice(5) : id
+  if (!LAZY.has(name)) return realRequire(id)
+  let m = lazies.get(name)
+  if (m === undefined) lazies.set(name, m = lazyBuiltin(name))
+  return m
+}
+Object.assign(bundleRequire, realRequire) // resolve, main, cache, extensions
+fn.call(mod.exports, mod.exports, bundleRequire, mod, file, path.dirname(file))

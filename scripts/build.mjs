@@ -36,7 +36,6 @@ await build({
   platform: 'node',
   target: 'node20',
   format: 'cjs',
-  external: ['better-sqlite3'],
   logLevel: 'warning',
 })
 renameSync(tmp, 'dist/conex.js')
