@@ -36,6 +36,9 @@ await build({
   platform: 'node',
   target: 'node20',
   format: 'cjs',
+  // No comments or indentation: a third smaller, and ASCII only, so Node reads it as a one-byte string (a bundle with
+  // one non-ASCII character took 4.6 ms to read, an ASCII one 1.6). Names are kept, so stack traces still say where.
+  minifyWhitespace: true,
   logLevel: 'warning',
 })
 renameSync(tmp, 'dist/conex.js')

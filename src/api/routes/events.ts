@@ -19,9 +19,9 @@ const UNIT_MS: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, 
 export function parseEventTime (name: string, v: string, now = Date.now()): bigint {
   const m = /^(\d{1,12})(?:\.(\d{1,9}))?$/.exec(v)
   if (m !== null) return BigInt(m[1]) * 1_000_000_000n + BigInt((m[2] ?? '').padEnd(9, '0'))
-  if (/^(\d{1,9}(\.\d+)?(ns|us|µs|ms|s|m|h))+$/.test(v)) {
+  if (/^(\d{1,9}(\.\d+)?(ns|us|\u00b5s|ms|s|m|h))+$/.test(v)) {
     let ms = 0
-    for (const [, n, , unit] of v.matchAll(/(\d{1,9}(\.\d+)?)(ns|us|µs|ms|s|m|h)/g)) ms += Number(n) * UNIT_MS[unit]
+    for (const [, n, , unit] of v.matchAll(/(\d{1,9}(\.\d+)?)(ns|us|\u00b5s|ms|s|m|h)/g)) ms += Number(n) * UNIT_MS[unit]
     return BigInt(Math.round(now - ms)) * 1_000_000n
   }
   const t = Date.parse(v)
