@@ -79,11 +79,13 @@ export async function main (argv: string[]): Promise<number> {
           const { LocalEngine } = require('../engine/engine') as typeof import('../engine/engine')
           const { loadConfig } = require('../config') as typeof import('../config')
           const cfg = loadConfig({ root: globals.root, runroot: globals.runroot, runtime: globals.runtime, config: globals.config })
-          engine = new LocalEngine({ cfg, selfCommand: selfCommand(), requester: `cli:uid=${process.getuid?.() ?? 0}` })
+          engine = new LocalEngine({ cfg, selfCommand: selfCommand(), requester: `cli:uid=${process.getuid?.() ?? 0}`, oneShot: true })
           // No daemon ages out exec sessions that were created and never started: every command that opens the store does.
           const { pruneUnstartedExecSessions } = require('../engine/exec/exec-expiry') as typeof import('../engine/exec/exec-expiry')
           const { pruneEndedExecSessions } = require('../engine/exec/exec-reaper') as typeof import('../engine/exec/exec-reaper')
+          trace('cli: engine open')
           try { pruneUnstartedExecSessions(engine.ctx); pruneEndedExecSessions(engine.ctx) } catch { /* best effort: the next command or the service retries */ }
+          trace('cli: pruned')
         }
         return engine
       },

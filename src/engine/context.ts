@@ -25,12 +25,15 @@ export interface EngineContext {
   requester: string
   /** Work left to finish after a reply (see defer); the CLI waits for it before it exits. */
   pending: Set<Promise<void>>
+  /** One command, then exit (the CLI): work meant for after a reply is done at once, synchronously. */
+  oneShot: boolean
 }
 
 export interface ContextOptions {
   cfg: EngineConfig
   selfCommand: string[]
   requester?: string
+  oneShot?: boolean
 }
 
 // Opens the store under cfg.root and prepares runroot.
@@ -55,6 +58,7 @@ export function openContext (o: ContextOptions): EngineContext {
     selfCommand: o.selfCommand,
     requester: o.requester ?? `uid:${process.getuid?.() ?? 0}`,
     pending: new Set(),
+    oneShot: o.oneShot ?? false,
   }
 }
 
