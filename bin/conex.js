@@ -50,7 +50,7 @@ if (cachedData === undefined || script.cachedDataRejected) {
 // calls into a module never loads it: each costs 2-7 ms of compiling Node's own internals per command (measured:
 // crypto 6.7, http 6.9, child_process 5.8, net 3.7, zlib 3.6, fs/promises 2.3), and `conex exec` needs few of them.
 const realRequire = Module.createRequire(file)
-const LAZY = new Set(['crypto', 'child_process', 'http', 'https', 'net', 'tls', 'zlib', 'fs/promises', 'stream', 'os',
+const LAZY = new Set(['crypto', 'child_process', 'http', 'https', 'net', 'tls', 'tty', 'zlib', 'fs/promises', 'stream', 'os',
   'url', 'querystring', 'string_decoder'])
 function lazyBuiltin (id) {
   let real

@@ -4,6 +4,7 @@
 //   sync pipe {"data":pid} (or an error) → cgroup move done → stream → attach EOF →
 //   exit file (written by conmon after it closed its clients) → bundle removal.
 // It never touches the store: the engine records what it returns.
+import { removeTree } from '../../util/remove-tree'
 import { mkdirSync, readFileSync, writeFileSync, rmSync } from 'node:fs'
 import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -166,7 +167,7 @@ export function readExecPid (bundle: string, containerId: string): number | unde
 
 // Removes the session's bundle: process.json, attach socket, FIFOs, exit and pid files.
 export function cleanupExecBundle (bundle: string): void {
-  rmSync(bundle, { recursive: true, force: true })
+  removeTree(bundle)
 }
 
 // The same in libuv's thread pool.
