@@ -17,12 +17,13 @@ import { abort, log, procStatus } from './lib/util.mjs'
 const HERE = path.dirname(fileURLToPath(import.meta.url))
 const REPO = path.dirname(HERE)
 const ENGINES = ['conex', 'dockerd', 'podman']
-const SECTIONS = ['latency', 'throughput', 'concurrency', 'scale']
+// Concurrency first: see measureConcurrency (podman's delayed exit commands).
+const SECTIONS = ['concurrency', 'latency', 'throughput', 'scale']
 
 const HELP = `usage: node bench/run.mjs [--quick] [options]   (normally: npm run bench [-- --quick])
   --quick               a few minutes: 30 latency iterations, 64 MiB streams, 32-way only, scale 200
   --engines=LIST        engines to set up (default conex,dockerd,podman)
-  --sections=LIST       sections to run (default latency,throughput,concurrency,scale)
+  --sections=LIST       sections to run, always in this order (default concurrency,latency,throughput,scale)
   --scale-engines=LIST  engines for the scale section (default conex)
   --iterations=N        latency iterations       --scale-count=N   sequential execs in the scale section
   --dir=PATH            working directory (default /tmp/conex-bench; wiped before and after)
@@ -171,9 +172,9 @@ async function main () {
     } else {
       results = { meta, engines: publicEngines(engines) }
       const p = o.params
+      if (o.sections.includes('concurrency')) results.concurrency = await measureConcurrency(engines, p)
       if (o.sections.includes('latency')) results.latency = await measureLatency(engines, floor, p)
       if (o.sections.includes('throughput')) results.throughput = await measureThroughput(engines, p)
-      if (o.sections.includes('concurrency')) results.concurrency = await measureConcurrency(engines, p)
       if (o.sections.includes('scale')) results.scale = await measureScale(engines, { count: p.scaleCount, engines: o.scaleEngines })
       meta.serviceRssKiB.atEnd = rss()
     }

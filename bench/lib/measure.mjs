@@ -243,18 +243,27 @@ async function burst (client, n) {
   return { wallMs, results }
 }
 
+// Every API exec podman serves leaves its conmon waiting `exit_command_delay` (300 s) before a `podman container
+// cleanup` runs (a Go process of its own, ~0.1-0.3 s of CPU each). So the section runs first in a full run (before
+// any podman exec of the other sections is pending) and podman's bursts come after every other engine's, all levels:
+// its cleanups then fire five minutes later, in the latency rows, where every engine's rows are interleaved alike,
+// not in the middle of the conex and dockerd bursts this section compares. Seen in session 3's full runs: 128-way
+// 1.75× and 1.96× dockerd with ~420 podman cleanups trickling through the section, 2.23× in a concurrency-only run.
 export async function measureConcurrency (E, { levels, rounds }) {
   const rows = []
+  const per = {}
+  const names = ['conex', 'dockerd', 'podman', 'null'].filter((n) => E[n])
   for (const level of levels) {
-    const per = {}
-    const names = ['conex', 'dockerd', 'podman', 'null'].filter((n) => E[n])
+    per[level] = {}
     for (const name of names) {
-      per[name] = { engine: name, level, walls: [], rates: [], lat: [], failures: 0, attempts: 0, errors: [] }
-      if (!E[name].api.ok) per[name].unavailable = unavailable(E[name].api.reason)
+      per[level][name] = { engine: name, level, walls: [], rates: [], lat: [], failures: 0, attempts: 0, errors: [] }
+      if (!E[name].api.ok) per[level][name].unavailable = unavailable(E[name].api.reason)
     }
+  }
+  const runRounds = async (level, engines) => {
     for (let r = 0; r < rounds && !abort.requested; r++) {
-      for (const name of names) {
-        const p = per[name]
+      for (const name of engines) {
+        const p = per[level][name]
         if (p.unavailable || abort.requested) continue
         const client = new ApiClient(E[name].sock, '/v1.41')
         try {
@@ -268,10 +277,15 @@ export async function measureConcurrency (E, { levels, rounds }) {
         } finally { client.close() }
         await sleep(500) // let the engine settle before the next burst
       }
-      log(`concurrency ${level}: round ${r + 1}/${rounds} done`)
+      log(`concurrency ${level}: round ${r + 1}/${rounds} done (${engines.join(', ')})`)
     }
+  }
+  const early = names.filter((n) => n !== 'podman')
+  for (const level of levels) await runRounds(level, early)
+  if (names.includes('podman')) for (const level of levels) await runRounds(level, ['podman'])
+  for (const level of levels) {
     for (const name of names) {
-      const p = per[name]
+      const p = per[level][name]
       const lat = summarize(p.lat)
       rows.push({
         engine: name, level, rounds: p.walls.length, attempts: p.attempts, failures: p.failures, errors: p.errors,
