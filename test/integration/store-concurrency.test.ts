@@ -17,6 +17,14 @@ test('8 parallel `run --rm busybox true` on a fresh store all succeed (the built
   assert.equal(images.out, 'localhost/busybox:latest\n')
 })
 
+test('8 parallel `run --rm busybox sh -c "exit 3"`: each reports 3, also when the exit command removed the container first', async () => {
+  // conmon's exit command (`container cleanup`) records the exit and, for --rm, removes the container; under load it
+  // can do both before the attached `run` reads the exit code, which then comes from the container's died event.
+  const results = await Promise.all(Array.from({ length: 8 }, () => s.conex(['run', '--rm', 'busybox', 'sh', '-c', 'exit 3'])))
+  assert.deepEqual(results.map((r) => [r.code, r.stderr]), results.map(() => [3, '']))
+  assert.equal((await s.conex(['ps', '-a', '-q'])).out, '')
+})
+
 test('16 parallel `create` never fail and never lose a row', async () => {
   const results = await Promise.all(Array.from({ length: 16 }, (_, i) => s.conex(['create', '--name', `c${i}`, 'busybox', 'true'])))
   for (const r of results) {

@@ -5,7 +5,8 @@ import assert from 'node:assert/strict'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
-import { makeStore, conmonsFor, mountsUnder, type Store } from '../helpers'
+import { spawn } from 'node:child_process'
+import { makeStore, conmonsFor, mountsUnder, CONEX_BIN, type Store } from '../helpers'
 
 let s: Store
 
@@ -47,4 +48,29 @@ test('run -d --rm: the container removes itself when it exits', async () => {
   assert.deepEqual(rows(), [])
   assert.equal(existsSync(join(s.runroot, 'containers', id)), false)
   assert.equal(existsSync(join(s.root, 'containers', id)), false)
+})
+
+test('run --rm (attached) reports the exit code also when the exit command recorded it and removed the container first', async () => {
+  // The race, made certain: the attached `conex run` is stopped (SIGSTOP) while its container runs, conmon's exit
+  // command records the exit and removes the --rm container, then `conex run` goes on. Before the fix it exited 255
+  // (the record was gone and so was the exit file); the exit code is now read from the container's died event.
+  const child = spawn(CONEX_BIN, [...s.flags, 'run', '--rm', 'busybox', 'sh', '-c', 'sleep 1; exit 3'], { stdio: ['ignore', 'pipe', 'pipe'] })
+  let stderr = ''
+  child.stderr.on('data', (d: Buffer) => { stderr += d.toString() })
+  child.stdout.resume()
+  const closed = new Promise<number | null>((resolve) => child.on('close', resolve))
+  const pidOf = (): number => {
+    const db = new Database(join(s.root, 'conex.db'), { readonly: true, fileMustExist: true })
+    try { return (db.prepare('SELECT pid FROM containers').get() as { pid: number } | undefined)?.pid ?? 0 } finally { db.close() }
+  }
+  const end = Date.now() + 20_000
+  while (Date.now() < end && (!existsSync(join(s.root, 'conex.db')) || pidOf() === 0)) await sleep(20)
+  assert.ok(pidOf() > 0, 'the container runs')
+  child.kill('SIGSTOP')
+  try {
+    while (Date.now() < end && rows().length > 0) await sleep(100)
+    assert.deepEqual(rows(), [], 'the exit command removed the container while `conex run` was stopped')
+  } finally { child.kill('SIGCONT') }
+  assert.equal(await closed, 3, stderr)
+  assert.equal(stderr, '')
 })
