@@ -15,3 +15,18 @@ test('rfc3339 prints Go\'s zero time, as Docker does, for "never" (0 or less)', 
   assert.equal(rfc3339(-1), '0001-01-01T00:00:00Z')
   assert.equal(rfc3339(Number.NaN), '0001-01-01T00:00:00Z')
 })
+
+test('parseTimeNs: unix seconds to the nanosecond, Go durations before now (compound, every unit), RFC 3339; else undefined', async () => {
+  const { parseTimeNs } = await import('./time')
+  const now = 1_000_000
+  assert.equal(parseTimeNs('1700000000'), 1_700_000_000_000_000_000n)
+  assert.equal(parseTimeNs('1700000000.000000001'), 1_700_000_000_000_000_001n)
+  assert.equal(parseTimeNs('1h30m', now), BigInt(now - 5_400_000) * 1_000_000n)
+  assert.equal(parseTimeNs('10m', now), BigInt(now - 600_000) * 1_000_000n)
+  assert.equal(parseTimeNs('2000\u00b5s', now), BigInt(now - 2) * 1_000_000n)
+  assert.equal(parseTimeNs('2000us', now), BigInt(now - 2) * 1_000_000n)
+  assert.equal(parseTimeNs('2000000ns', now), BigInt(now - 2) * 1_000_000n)
+  assert.equal(parseTimeNs('2026-01-01T00:00:00Z'), BigInt(Date.parse('2026-01-01T00:00:00Z')) * 1_000_000n)
+  assert.equal(parseTimeNs('soon'), undefined)
+  assert.equal(parseTimeNs('10d'), undefined)
+})

@@ -8,25 +8,17 @@ import { route } from '../route'
 import { q, type Filters } from '../query'
 import { dockerEvent, dockerEventLine, type EventActor } from '../system-shapes'
 import { clientGone } from './containers'
+import { parseTimeNs } from '../../util/time'
 
 const TYPES = ['container', 'image', 'volume', 'network', 'daemon', 'plugin', 'node', 'service', 'secret', 'config', 'builder']
 const FUZZY_EVENTS = new Set(['exec_create', 'exec_start', 'health_status'])
 
-const UNIT_MS: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 }
-
 // A Docker events timestamp (unix seconds, fractions allowed, or RFC 3339) or, as podman sends it, a Go duration
 // before now ("1m", "1h30m") → nanoseconds.
 export function parseEventTime (name: string, v: string, now = Date.now()): bigint {
-  const m = /^(\d{1,12})(?:\.(\d{1,9}))?$/.exec(v)
-  if (m !== null) return BigInt(m[1]) * 1_000_000_000n + BigInt((m[2] ?? '').padEnd(9, '0'))
-  if (/^(\d{1,9}(\.\d+)?(ns|us|\u00b5s|ms|s|m|h))+$/.test(v)) {
-    let ms = 0
-    for (const [, n, , unit] of v.matchAll(/(\d{1,9}(\.\d+)?)(ns|us|\u00b5s|ms|s|m|h)/g)) ms += Number(n) * UNIT_MS[unit]
-    return BigInt(Math.round(now - ms)) * 1_000_000n
-  }
-  const t = Date.parse(v)
-  if (Number.isNaN(t)) throw invalid(`invalid value for query parameter "${name}": "${v}" is not a unix timestamp or RFC 3339 time`)
-  return BigInt(t) * 1_000_000n
+  const ns = parseTimeNs(v, now)
+  if (ns === undefined) throw invalid(`invalid value for query parameter "${name}": "${v}" is not a unix timestamp or RFC 3339 time`)
+  return ns
 }
 
 const prefixOf = (values: string[], ...candidates: Array<string | undefined>): boolean =>

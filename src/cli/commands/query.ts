@@ -6,6 +6,7 @@ import { toContainerInspect, toImageInspect, toExecInspect } from '../inspect-sh
 import type { ContainerRecord } from '../../engine/types'
 import type { LocalEngine } from '../../engine/engine'
 import { EngineError, invalid } from '../../errors'
+import { parseTimeNs } from '../../util/time'
 import { lowerDirs } from '../../engine/image/image-service'
 
 function status (c: ContainerRecord, now = Date.now()): string {
@@ -146,16 +147,16 @@ export const logs: Command = {
     { name: 'follow', short: 'f', type: 'bool', help: 'Follow log output' },
     { name: 'timestamps', short: 't', type: 'bool', help: 'Output the timestamps in the log' },
     { name: 'tail', type: 'int', help: 'Output the specified number of LINES at the end of the logs (-1: all)', default: -1 },
-    { name: 'since', type: 'string', help: 'Show logs since TIMESTAMP (unix seconds or RFC3339)' },
-    { name: 'until', type: 'string', help: 'Show logs until TIMESTAMP (unix seconds or RFC3339)' },
+    { name: 'since', type: 'string', help: 'Show logs since TIMESTAMP (unix seconds, RFC3339 or a duration such as 10m)' },
+    { name: 'until', type: 'string', help: 'Show logs until TIMESTAMP (unix seconds, RFC3339 or a duration such as 10m)' },
   ],
   run: async (ctx, p) => {
     const tail = int(p.flags, 'tail') ?? -1
     const parseTime = (v: string | undefined, name: string): number | undefined => {
       if (v === undefined) return undefined
-      const n = /^\d+(\.\d+)?$/.test(v) ? Number(v) * 1000 : Date.parse(v)
-      if (Number.isNaN(n)) throw invalid(`invalid --${name} "${v}": use unix seconds or RFC3339`)
-      return n / 1000
+      const ns = parseTimeNs(v)
+      if (ns === undefined) throw invalid(`invalid --${name} "${v}": use unix seconds, RFC3339 or a duration such as 10m`)
+      return Number(ns) / 1e9
     }
     const ts = bool(p.flags, 'timestamps')
     await ctx.engine().containerLogs(p.args[0], {

@@ -2,6 +2,7 @@
 import type { Command } from '../command'
 import { bool, str } from '../args'
 import { invalid } from '../../errors'
+import { parseTimeNs } from '../../util/time'
 import type { HostInfo, EngineEvent } from '../../engine/types'
 
 // podman's info, twice: Go field names for --format templates ({{.Host.OCIRuntime.Name}}), JSON tags for output.
@@ -65,17 +66,11 @@ export const version: Command = {
   },
 }
 
-// Parses podman's --since/--until: unix seconds, RFC3339, or a Go duration like 10m ago.
+// Parses podman's --since/--until: unix seconds, RFC 3339, or a Go duration before now ("10m", "1h30m").
 export function parseEventTime (v: string, now = Date.now()): bigint {
-  if (/^\d+(\.\d+)?$/.test(v)) return BigInt(Math.round(Number(v) * 1e9))
-  const d = /^(\d+)(ms|s|m|h)$/.exec(v)
-  if (d !== null) {
-    const mult = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[d[2] as 'ms' | 's' | 'm' | 'h']
-    return BigInt(now - Number(d[1]) * mult) * 1_000_000n
-  }
-  const t = Date.parse(v)
-  if (Number.isNaN(t)) throw invalid(`invalid time "${v}": use unix seconds, RFC3339 or a duration such as 10m`)
-  return BigInt(t) * 1_000_000n
+  const ns = parseTimeNs(v, now)
+  if (ns === undefined) throw invalid(`invalid time "${v}": use unix seconds, RFC3339 or a duration such as 10m`)
+  return ns
 }
 
 // --filter key=value for events: type, event (action), container (id or name), exec.

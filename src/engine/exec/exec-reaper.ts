@@ -102,8 +102,9 @@ export function reapExecSession (ctx: EngineContext, s: ExecSessionRecord, conta
     // conmon writes -1 when its -T timeout killed the process: a detached session timed out (as attached ones, 124).
     code = 124
   }
-  if (recordExecExit(ctx, s, code)) cleanupExecBundle(bundle)
-  else cleanupExecBundle(bundle)
+  // Whoever recorded the exit first (this call, conmon's exit command, an attached client), the bundle goes now.
+  recordExecExit(ctx, s, code)
+  cleanupExecBundle(bundle)
   return code
 }
 
