@@ -10,7 +10,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { buildRootfs, layout, recordHostPaths, setupConex, setupDockerd, setupFloor, setupNull, setupPodman, teardownAll } from './lib/engines.mjs'
-import { measureConcurrency, measureLatency, measureScale, measureThroughput } from './lib/measure.mjs'
+import { measureConcurrency, measureLatency, measureScale, measureThroughput, waitForPodmanCleanups } from './lib/measure.mjs'
 import { computeTargets, renderMarkdown } from './lib/report.mjs'
 import { abort, log, procStatus } from './lib/util.mjs'
 
@@ -172,7 +172,13 @@ async function main () {
     } else {
       results = { meta, engines: publicEngines(engines) }
       const p = o.params
-      if (o.sections.includes('concurrency')) results.concurrency = await measureConcurrency(engines, p)
+      if (o.sections.includes('concurrency')) {
+        results.concurrency = await measureConcurrency(engines, p)
+        // A full run waits for podman's delayed exit commands to have run before the latency section (up to 330 s).
+        if (!o.quick && engines.podman?.api.ok && o.sections.some((s) => s === 'latency' || s === 'throughput')) {
+          meta.podmanCleanupWait = await waitForPodmanCleanups(engines.podman, 330_000)
+        }
+      }
       if (o.sections.includes('latency')) results.latency = await measureLatency(engines, floor, p)
       if (o.sections.includes('throughput')) results.throughput = await measureThroughput(engines, p)
       if (o.sections.includes('scale')) results.scale = await measureScale(engines, { count: p.scaleCount, engines: o.scaleEngines })

@@ -244,11 +244,12 @@ async function burst (client, n) {
 }
 
 // Every API exec podman serves leaves its conmon waiting `exit_command_delay` (300 s) before a `podman container
-// cleanup` runs (a Go process of its own, ~0.1-0.3 s of CPU each). So the section runs first in a full run (before
-// any podman exec of the other sections is pending) and podman's bursts come after every other engine's, all levels:
-// its cleanups then fire five minutes later, in the latency rows, where every engine's rows are interleaved alike,
-// not in the middle of the conex and dockerd bursts this section compares. Seen in session 3's full runs: 128-way
-// 1.75× and 1.96× dockerd with ~420 podman cleanups trickling through the section, 2.23× in a concurrency-only run.
+// cleanup` runs (a Go process of its own, ~0.1-0.3 s of CPU each). So the section runs first (before any podman exec
+// of the other sections is pending) and podman's bursts come after every other engine's, all levels; a full run
+// then waits for those cleanups to have run before the next section (waitForPodmanCleanups). Seen in session 3's
+// full runs: 128-way 1.75× and 1.96× dockerd with ~420 podman cleanups trickling through the section, 2.23× in a
+// concurrency-only run. Seen in session 4 without the wait: podman's CLI exec at 338 ms median in the latency
+// section (183-231 ms in latency-only runs), its cleanups holding its lock.
 export async function measureConcurrency (E, { levels, rounds }) {
   const rows = []
   const per = {}
@@ -295,6 +296,28 @@ export async function measureConcurrency (E, { levels, rounds }) {
     }
   }
   return rows
+}
+
+// podman's API exec sessions still waiting for their delayed cleanup (see measureConcurrency): a conmon with
+// --exit-delay, or the `podman container cleanup` it started, for podman's own state directory.
+function pendingPodmanCleanups (e) {
+  return listProcesses().filter((p) => p.cmdline.includes(e.scale.stateDir + '/') &&
+    ((p.comm === 'conmon' && p.cmdline.includes('--exit-delay')) || (p.comm === 'podman' && / cleanup /.test(p.cmdline)))).length
+}
+
+// Waits (at most maxMs) until none is pending, so that the next section does not measure them: the latency section
+// has podman's own CLI row, which a storm of its cleanups slows most (they take podman's lock). Returns what it did.
+export async function waitForPodmanCleanups (e, maxMs) {
+  const t0 = Date.now()
+  const first = pendingPodmanCleanups(e)
+  let left = first
+  let lastLog = 0
+  while (left > 0 && Date.now() - t0 < maxMs && !abort.requested) {
+    if (Date.now() - lastLog >= 30_000) { log(`waiting for podman's delayed exec cleanups: ${left} processes`); lastLog = Date.now() }
+    await sleep(2000)
+    left = pendingPodmanCleanups(e)
+  }
+  return { pendingAtStart: first, pendingAtEnd: left, waitedSec: Math.round((Date.now() - t0) / 1000) }
 }
 
 // ------------------------------------------------------------------------------------------ scale

@@ -119,6 +119,10 @@ export function renderMarkdown (res) {
   out.push(`- conex commit: ${m.gitCommit}`)
   out.push(`- load average (1/5/15 min): ${m.loadavgStart} at start, ${m.loadavgEnd} at end — other work on the host skews every row alike, but widens p99`)
   out.push(`- duration: ${fmt(m.durationSec, 0)} s; cleanup: ${m.cleanup}`)
+  if (m.podmanCleanupWait) {
+    const w = m.podmanCleanupWait
+    out.push(`- after the concurrency section: waited ${w.waitedSec} s for podman's delayed exec cleanups (${w.pendingAtStart} processes pending, ${w.pendingAtEnd} left)`)
+  }
   out.push('')
   out.push('## Engines', '')
   out.push(table(['engine', 'engine CLI', 'docker CLI → API', 'Docker API', 'libpod API', 'setup'], Object.values(res.engines).map((e) => [
