@@ -57,6 +57,7 @@ function lazyBuiltin (id) {
   const load = () => (real ??= realRequire(id))
   return new Proxy({}, {
     get: (_, key) => load()[key],
+    set: (_, key, value) => { load()[key] = value; return true },
     has: (_, key) => key in load(),
     ownKeys: () => Reflect.ownKeys(load()),
     getOwnPropertyDescriptor: (_, key) => {
