@@ -46,8 +46,11 @@ export const run: Command = {
       throw err
     }
     if (c.config.autoRemove) {
+      // conmon's exit command removes a --rm container too; when it has begun ('removing'), this process finishes the
+      // removal with it (every step is idempotent), so that the container is gone when `run` returns, as with podman
+      // (a `ps -a` right after 8 parallel `run --rm` listed 2 of them while their exit commands were still at it).
       const now = await e.getContainer(c.id).catch(() => undefined)
-      if (now !== undefined && now.state === 'exited') await e.removeContainer(c.id, {}).catch(() => undefined)
+      if (now !== undefined && (now.state === 'exited' || now.state === 'removing')) await e.removeContainer(c.id, {}).catch(() => undefined)
     }
     return code
   },
