@@ -95,7 +95,6 @@ export async function main (argv: string[]): Promise<number> {
     try {
       return (await cmd.run(ctx, p)) ?? 0
     } finally {
-      await engine?.settle()
       engine?.close()
     }
   } catch (e) {

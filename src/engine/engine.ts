@@ -9,7 +9,7 @@ import type {
   EngineEvent, EventsOptions, ExecCreateOptions, ExecResult, ExecSessionRecord, ExecStartOptions, HostInfo,
   ImageImportOptions, ImageSummary, LogLine, LogsOptions, RemoveOptions,
 } from './types'
-import { openContext, settle, type ContextOptions, type EngineContext } from './context'
+import { openContext, type ContextOptions, type EngineContext } from './context'
 import { EngineError } from '../errors'
 import { createContainer } from './container/create'
 import { startContainer } from './container/start'
@@ -250,9 +250,6 @@ export class LocalEngine implements Engine {
       version: VERSION,
     }
   }
-
-  /** Waits for work deferred past a reply (bundle removals). */
-  async settle (): Promise<void> { await settle(this.ctx) }
 
   close (): void { this.ctx.db.close() }
 }

@@ -9,6 +9,7 @@ import { EngineError, invalid } from '../../errors'
 import { waitExitFile } from '../../oci/conmon/exit-file'
 import { finishContainer, releaseContainer, runAlive, syncContainer } from './state-sync'
 import { stopExecSession } from '../exec/exec-stop'
+import { cleanupExecBundle } from '../../oci/conmon/exec-session'
 
 const KILL_WAIT_MS = 5000
 
@@ -108,7 +109,7 @@ export async function removeContainer (ctx: EngineContext, c0: ContainerRecord, 
   if (!exists) return c.id
   for (const s of ctx.execs.forContainer(c.id)) {
     if (s.state === 'running') await stopExecSession(ctx, s, 0).catch(() => undefined)
-    rmSync(ctx.layout.execBundle(s.id), { recursive: true, force: true })
+    cleanupExecBundle(ctx.layout.execBundle(s.id))
   }
   await releaseContainer(ctx, c)
   rmSync(ctx.layout.bundle(c.id), { recursive: true, force: true })

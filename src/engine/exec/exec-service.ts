@@ -170,11 +170,9 @@ export async function startExecSession (ctx: EngineContext, s: ExecSessionRecord
   else code = exit.timedOut ? TIMEOUT_EXIT_CODE : exit.exitCode
   recordExecExit(ctx, started, code)
   trace('exec: exit recorded')
-  // In the service, after the reply (the client's stream ends as soon as the exit is recorded) and off the event loop
-  // (a bundle is a dozen files, sockets and FIFOs). The CLI has nothing else to do and exits after it: at once and
-  // synchronously there (1-2 ms, where the thread-pool version cost 6-7 ms in a fresh process).
-  if (ctx.oneShot) { cleanupExecBundle(bundle); trace('exec: bundle removed') }
-  else defer(ctx, removeExecBundle(bundle).then(() => trace('exec: bundle removed')))
+  // After the reply (the client's stream ends as soon as the exit is recorded), off the event loop in the service (a
+  // bundle is a dozen files, sockets and FIFOs).
+  defer(ctx, () => { cleanupExecBundle(bundle); trace('exec: bundle removed') }, () => removeExecBundle(bundle).then(() => trace('exec: bundle removed')))
   return { exitCode: ctx.execs.get(s.id)?.exitCode ?? code, detached: false }
 }
 

@@ -4,10 +4,10 @@
 //   sync pipe {"data":pid} (or an error) → cgroup move done → stream → attach EOF →
 //   exit file (written by conmon after it closed its clients) → bundle removal.
 // It never touches the store: the engine records what it returns.
-import { removeTree } from '../../util/remove-tree'
 import { mkdirSync, readFileSync, writeFileSync, rmSync } from 'node:fs'
 import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
+import { removeTree } from '../../util/remove-tree'
 import type { AttachSocket } from './attach-socket'
 import { spawnConmon, type ConmonProcess } from './spawn'
 import { execConmonArgs } from './conmon-args'
