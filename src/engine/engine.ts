@@ -122,7 +122,11 @@ export class LocalEngine implements Engine {
       } else await new Promise((resolve) => setTimeout(resolve, 100))
       const next = this.ctx.containers.get(c.id)
       if (next === undefined) {
-        if (cond === 'removed' || cond === 'stopped') return c.exitCode
+        // Removed meanwhile: by conmon's exit command for an --rm container (docker run --rm waits for 'removed'),
+        // often between two looks here. The record read last may still say created or running (exit code 0); the
+        // run's exit code is then in its died event (startedAt is 0 before the first start).
+        const code = c.state === 'exited' ? c.exitCode : this.ctx.events.lastExitCode(c.id, BigInt(c.startedAt) * 1_000_000n) ?? c.exitCode
+        if (cond === 'removed' || cond === 'stopped') return code
         throw new EngineError('NO_SUCH_CONTAINER', `container ${ref} was removed while waiting`)
       }
       c = await syncContainer(this.ctx, next)

@@ -231,3 +231,34 @@ test('TCP with TLS: a client with a certificate from the CA is served (docker --
   assert.equal(r.code, 0, r.stderr)
   assert.doesNotMatch(r.stderr, /WARNING/)
 })
+
+test('wait?condition=removed gives the exit code also when the exit command removed the --rm container unseen', async () => {
+  // docker run --rm got StatusCode 0 for `exit 3` under load: conmon's exit command recorded the exit and removed
+  // the container between two looks of the service, whose last look said running. Made certain here: the service
+  // is stopped (SIGSTOP) while it waits, and resumed once the container is gone.
+  const c = await api.call('POST', '/v1.41/containers/create?name=rmrace', { Image: 'busybox', Cmd: ['sh', '-c', 'sleep 2; exit 3'], HostConfig: { AutoRemove: true } })
+  assert.equal(c.status, 201, c.text)
+  const id = c.json().Id as string
+  assert.equal((await api.call('POST', `/v1.41/containers/${id}/start`)).status, 204)
+  let body = ''
+  let answered = (): void => {}
+  const headers = new Promise<void>((resolve) => { answered = resolve })
+  const done = new Promise<void>((resolve, reject) => {
+    const req = httpRequest({ socketPath: api.sock, method: 'POST', path: `/v1.41/containers/${id}/wait?condition=removed` }, (res) => {
+      answered() // dockerd and conex send the headers at once, before the wait ends
+      res.setEncoding('utf8')
+      res.on('data', (d: string) => { body += d })
+      res.on('end', resolve)
+    })
+    req.on('error', reject)
+    req.end()
+  })
+  await headers
+  await new Promise((resolve) => setTimeout(resolve, 500)) // the handler has looked: running, watching the exit file
+  api.proc.kill('SIGSTOP')
+  try {
+    await waitFor('the exit command to remove the container', async () => (await api.store.conex(['ps', '-a', '-q', '--no-trunc'])).out.includes(id) ? undefined : true)
+  } finally { api.proc.kill('SIGCONT') }
+  await done
+  assert.equal(body, '{"StatusCode":3,"Error":null}\n')
+})
