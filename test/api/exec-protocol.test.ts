@@ -113,11 +113,12 @@ test('ConsoleSize on create sets the tty size before the process starts; resize 
   assert.equal((await api.call('POST', `/v4.3.1/libpod/exec/${id}/resize?h=13&w=77`)).status, 201)
   // conmon applies resizes on its own loop (ctl FIFO → pty ioctl), not in order with stdin: ask until the last
   // size shows, rather than assuming it landed before the next line was read.
+  // On a timeout the output so far tells a lost resize (sizes printed, never 13 77) from stalled input (none printed).
   await waitFor('the last size', async () => {
     h.sock.write('\n')
     await new Promise((resolve) => setTimeout(resolve, 100))
     return h.rest().toString().includes('13 77\r\n') ? true : undefined
-  })
+  }).catch((err: Error) => { throw new Error(`${err.message}; output so far: ${JSON.stringify(h.rest().toString().slice(-300))}`) })
   h.sock.write('q\n')
   const out = (await h.ended).toString()
   assert.ok(out.startsWith('11 55\r\n'), JSON.stringify(out))
