@@ -74,6 +74,10 @@ export function pumpAttach (sock: SeqpacketConn, io: AttachIo, signal?: AbortSig
     const finish = (how: AttachEnd): void => {
       if (done) return
       done = true
+      // Output still corked goes to the sinks now, before the caller hears of the end: replayed held output and the
+      // end come in one synchronous run, and the caller's next steps (restoring the caller's terminal, exiting) may
+      // all be synchronous too; a `conex exec -t` showed its output after the terminal was restored (\r\r\n).
+      uncorkAll()
       io.stdin?.removeListener('data', onStdin)
       io.stdin?.removeListener('end', onStdinEnd)
       io.stdin?.pause()
