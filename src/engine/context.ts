@@ -9,6 +9,7 @@ import { ImageStore } from '../store/images'
 import { EventStore } from '../store/events'
 import { OciRuntime } from '../oci/runtime'
 import { Layout } from './layout'
+import { trace } from '../util/trace'
 
 export interface EngineContext {
   cfg: EngineConfig
@@ -41,6 +42,7 @@ export function openContext (o: ContextOptions): EngineContext {
   mkdirSync(cfg.runroot, { recursive: true, mode: 0o700 })
   mkdirSync(layout.exitDir(), { recursive: true })
   const db = openDb(cfg.root)
+  trace('store: opened')
   return {
     cfg,
     db,

@@ -4,7 +4,9 @@ import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { existsSync, readdirSync } from 'node:fs'
 import { dirname, join } from 'node:path'
-import { makeStore, conmonsFor, mountsUnder, type Store, type RunResult } from '../helpers'
+import { spawn } from 'node:child_process'
+import { createHash } from 'node:crypto'
+import { makeStore, conmonsFor, mountsUnder, runProgram, CONEX_BIN, type Store, type RunResult } from '../helpers'
 
 let s: Store
 const ids = new Set<string>()
@@ -78,6 +80,24 @@ test('run -d, ps, inspect, stop -t 1, wait and rm behave as podman\'s', async ()
   assert.equal((await ok(['ps', '-q'])).out, '')
   assert.equal((await ok(['rm', 'web'])).out, id + '\n')
   assert.equal((await ok(['ps', '-a', '-q'])).out, '')
+})
+
+test('logs into a reader that does not read yet: every byte arrives before conex exits', async () => {
+  // The CLI ends with process.exit once its output is written; output still queued for a full pipe must not be lost.
+  await started(['run', '-d', '--name', 'lbig', 'busybox', 'sh', '-c', 'yes 0123456789abcdef | head -n 200000'])
+  assert.equal((await ok(['wait', 'lbig'])).out, '0\n')
+  // A reader process that sleeps first: the pipe (64 KiB) fills and conex queues the rest until it reads.
+  const reader = spawn('python3', ['-c', 'import hashlib, sys, time; time.sleep(1.5); d = sys.stdin.buffer.read(); print(len(d), hashlib.sha256(d).hexdigest())'], { stdio: ['pipe', 'pipe', 'inherit'] })
+  let verdict = ''
+  reader.stdout.on('data', (d: Buffer) => { verdict += d.toString() })
+  const readerDone = new Promise((resolve) => reader.on('close', resolve))
+  const r = await runProgram(CONEX_BIN, [...s.flags, 'logs', 'lbig'], { stdio: ['ignore', reader.stdin as unknown as number, 'pipe'] })
+  reader.stdin.destroy()
+  await readerDone
+  assert.equal(r.code, 0, r.stderr)
+  const want = Buffer.from('0123456789abcdef\n'.repeat(200000))
+  assert.equal(verdict, `${want.length} ${createHash('sha256').update(want).digest('hex')}\n`)
+  await ok(['rm', 'lbig'])
 })
 
 test('logs: stdout and stderr go to their own streams, --tail counts lines, -f ends with the container', async () => {
