@@ -76,9 +76,6 @@ function listen (server: Server, ep: Endpoint): Promise<void> {
 
 // Runs the service until it is idle for `idleSeconds` or signalled; resolves with the exit code.
 export async function runService (o: ServiceOptions): Promise<number> {
-  // The engine comes from the CLI, made for one command; the service answers many, so work that can follow a reply
-  // (removing an exec bundle) is deferred off the event loop again (see defer).
-  o.engine.ctx.oneShot = false
   const ep = parseServiceUri(o.uri)
   if (ep === undefined) { o.log(`Error: invalid service URI "${o.uri}": use unix:///path/to/socket or tcp://host:port`); return EXIT_ERROR }
   let tls: { ca: Buffer, cert: Buffer, key: Buffer } | undefined

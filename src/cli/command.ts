@@ -34,6 +34,8 @@ export interface Command {
   maxArgs?: number
   subcommands?: Command[]
   hidden?: boolean
+  /** Serves many requests until stopped (the API service): its engine defers work that can follow a reply (see defer). */
+  serves?: boolean
   run?: (ctx: CliContext, p: Parsed) => Promise<number | undefined>
 }
 

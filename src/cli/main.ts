@@ -71,6 +71,7 @@ export async function main (argv: string[]): Promise<number> {
     const p = parseArgs(rest, cmd.flags, { interspersed: cmd.interspersed, command: path.slice(6) })
     checkArgs({ ...cmd, name: path.slice(6) }, p.args)
     let engine: LocalEngine | undefined
+    const oneShot = cmd.serves !== true
     const ctx: CliContext = {
       globals,
       engine: () => {
@@ -81,7 +82,7 @@ export async function main (argv: string[]): Promise<number> {
           trace('cli: engine code loaded')
           const cfg = loadConfig({ root: globals.root, runroot: globals.runroot, runtime: globals.runtime, config: globals.config })
           trace('cli: config loaded')
-          engine = new LocalEngine({ cfg, selfCommand: selfCommand(), requester: `cli:uid=${process.getuid?.() ?? 0}`, oneShot: true })
+          engine = new LocalEngine({ cfg, selfCommand: selfCommand(), requester: `cli:uid=${process.getuid?.() ?? 0}`, oneShot })
           // No daemon ages out exec sessions that were created and never started: every command that opens the store does.
           const { pruneUnstartedExecSessions } = require('../engine/exec/exec-expiry') as typeof import('../engine/exec/exec-expiry')
           const { pruneEndedExecSessions } = require('../engine/exec/exec-reaper') as typeof import('../engine/exec/exec-reaper')

@@ -135,6 +135,7 @@ export const events: Command = {
 
 export const service: Command = {
   name: 'service',
+  serves: true,
   usage: 'conex system service [options] [URI]',
   summary: 'Serve the Docker Engine API and podman\'s libpod API on a unix socket (or TCP with TLS)',
   examples: ['conex system service --time 0', 'conex system service --web= unix:///run/conex/conex.sock', 'conex system service --web :8080'],
