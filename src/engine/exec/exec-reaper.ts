@@ -3,10 +3,10 @@
 // removed. Runs on every container sync, on container exit, and in the service's periodic sweep.
 import { existsSync, readdirSync } from 'node:fs'
 import type { EngineContext } from '../context'
-import { emit } from '../context'
+import { emit, defer } from '../context'
 import type { ContainerRecord, ExecSessionRecord } from '../types'
 import { writeTx } from '../../store/db'
-import { readExecExit, readExecPid, cleanupExecBundle } from '../../oci/conmon/exec-session'
+import { readExecExit, readExecPid, cleanupExecBundle, removeExecBundle } from '../../oci/conmon/exec-session'
 import { isSameProcess, processStartTime } from '../../util/proc'
 
 // How long conmon may take, once its starter is gone, to run the process or give up (its own setup takes far less).
@@ -102,9 +102,11 @@ export function reapExecSession (ctx: EngineContext, s: ExecSessionRecord, conta
     // conmon writes -1 when its -T timeout killed the process: a detached session timed out (as attached ones, 124).
     code = 124
   }
-  // Whoever recorded the exit first (this call, conmon's exit command, an attached client), the bundle goes now.
+  // Whoever recorded the exit first (this call, conmon's exit command, an attached client), the bundle goes now; in
+  // the service after the reply, off its event loop: an inspect right after the stream's end (every client's next
+  // request) often records the exit here before the start's own handler does.
   recordExecExit(ctx, s, code)
-  cleanupExecBundle(bundle)
+  defer(ctx, () => { cleanupExecBundle(bundle) }, () => removeExecBundle(bundle))
   return code
 }
 
