@@ -18,8 +18,8 @@ const NATIVE = 'better-sqlite3/build/Release/better_sqlite3.node'
 // Opens (creating if needed) the database under `root` and brings its schema up to date.
 export function openDb (root: string): Db {
   mkdirSync(root, { recursive: true, mode: 0o700 })
+  // `timeout` is SQLite's busy timeout (PRAGMA busy_timeout reads it back).
   const db = new Database(join(root, 'conex.db'), { timeout: BUSY_TIMEOUT_MS, nativeBinding: require.resolve(NATIVE) })
-  db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`)
   // journal_mode=WAL needs a write lock the first time only; later opens see it already set.
   if ((db.pragma('journal_mode', { simple: true }) as string) !== 'wal') db.pragma('journal_mode = WAL')
   db.pragma('synchronous = FULL')
