@@ -43,7 +43,7 @@ static napi_value export_all(napi_env env, napi_value exports, const export_t *f
 
 // Reads (fd, callback) from argv[fd_at], argv[fd_at + 1] and initialises `poll` on fd (a socket or any other fd) with
 // `data`; on bad arguments or failure throws (naming `what`) and returns -1.
-static int poll_args_init(napi_env env, size_t argc, napi_value *argv, size_t fd_at, const char *what, uv_poll_t *poll,
+static inline int poll_args_init(napi_env env, size_t argc, napi_value *argv, size_t fd_at, const char *what, uv_poll_t *poll,
                           int socket, void *data, int32_t *fd) {
   napi_valuetype t;
   if (argc < fd_at + 2 || napi_get_value_int32(env, argv[fd_at], fd) != napi_ok || *fd < 0 ||

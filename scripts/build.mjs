@@ -9,9 +9,10 @@ import { renameSync, mkdirSync, existsSync, statSync } from 'node:fs'
 mkdirSync('dist', { recursive: true })
 // conex's native addons, each one C file compiled against Node's headers with plain gcc (no node-gyp, no download):
 // seqpacket (conmon's SOCK_SEQPACKET attach socket; required), peercred (SO_PEERCRED for the audit trail) and
-// procspawn (posix_spawn + pidfd for conmon: no fork of the whole service per exec; child_process is the fallback).
+// procspawn (posix_spawn + pidfd for conmon: no fork of the whole service per exec; child_process is the fallback)
+// and termios (the caller's terminal in raw mode for -t sessions, as podman sets it, and back).
 const include = ['/usr/include/node', `${process.execPath.replace(/\/bin\/node$/, '')}/include/node`].find((d) => existsSync(`${d}/node_api.h`))
-for (const name of ['seqpacket', 'peercred', 'procspawn']) {
+for (const name of ['seqpacket', 'peercred', 'procspawn', 'termios']) {
   const src = `native/${name}.c`
   const out = `dist/${name}.node`
   const newest = Math.max(statSync(src).mtimeMs, statSync('native/napi_common.h').mtimeMs)

@@ -87,10 +87,11 @@ export function mountsUnder (prefix: string): string[] {
   return readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4]).filter((m) => m !== undefined && m.startsWith(prefix))
 }
 
-export interface PtyResult { out: string, code: number, timedOut?: boolean }
+export interface TermSettings { echo: boolean, icanon: boolean, isig: boolean, icrnl: boolean, opost: boolean, onlcr: boolean }
+export interface PtyResult { out: string, code: number, timedOut?: boolean, termios: { before: TermSettings, after: TermSettings, [snap: string]: TermSettings } }
 
 // One step of a scripted pty session (see test/fixtures/ptyrun.py): wait for output text, type, resize, or sleep.
-export type PtyStep = { wait: string } | { send: string } | { resize: [number, number] } | { sleep: number }
+export type PtyStep = { wait: string } | { send: string } | { resize: [number, number] } | { sleep: number } | { snap: string }
 
 // Runs argv under a real pseudo-terminal (rows × cols) and types `send` ([seconds, text] pairs).
 // `steps` run in order, each after the previous finished (no dependence on machine speed).

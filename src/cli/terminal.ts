@@ -1,35 +1,35 @@
 // The caller's terminal during an attached -t session: raw mode on, restored on every way out (normal end, error,
 // signal), the initial size, and SIGWINCH forwarded as resizes.
-import { spawnSync } from 'node:child_process'
 import { isatty } from 'node:tty'
+import { loadAddon } from '../util/addon'
 import type { AttachStreams } from '../engine/types'
-export interface TerminalGuard { size?: [number, number], onResize: (fn: (h: number, w: number) => void) => void, restore: () => void, /** the caller's terminal was put in raw mode */ raw: boolean }
+export interface TerminalGuard { size?: [number, number], onResize: (fn: (h: number, w: number) => void) => void, restore: () => void }
+
+interface Termios { makeRaw: (fd: number) => Buffer, restore: (fd: number, saved: Buffer) => void }
+let termios: Termios | undefined
 
 export function setupTerminal (o: { tty: boolean, stdin: boolean }): TerminalGuard {
   const stdout = process.stdout
   const size: [number, number] | undefined = o.tty && stdout.isTTY ? [stdout.rows, stdout.columns] : undefined
-  let raw = false
   // Raw with -t whether or not stdin is forwarded (-i), as podman does: the container's pty already turned \n into
-  // \r\n, so the caller's terminal must not do it again. process.stdin is only touched then: its getter builds a
-  // stream for fd 0 (2-5 ms of `conex exec c true`, which never reads it).
-  const stdin = o.tty && isatty(0) ? process.stdin : undefined
-  if (stdin !== undefined) {
-    stdin.setRawMode(true)
-    // libuv's raw mode keeps output post-processing (ONLCR), so the container's \r\n would arrive as \r\r\n;
-    // podman and docker use a fully raw terminal. setRawMode(false) restores the saved settings, onlcr included.
-    spawnSync('stty', ['-onlcr'], { stdio: ['inherit', 'ignore', 'ignore'] })
-    raw = true
+  // \r\n, so the caller's terminal must not do it again. podman's raw mode (golang.org/x/term MakeRaw), set by conex's
+  // termios addon: Node's setRawMode would need process.stdin's stream (4-6 ms to build) and keeps output processing
+  // on (ONLCR), which then took a `stty -onlcr` child process (~11 ms with child_process's loading). Node itself puts
+  // back the terminal's start-up settings if conex dies of SIGINT or SIGTERM.
+  let saved: Buffer | undefined
+  if (o.tty && isatty(0)) {
+    termios ??= loadAddon<Termios>('termios')
+    saved = termios.makeRaw(0)
   }
   let winch: (() => void) | undefined
   const restore = (): void => {
-    if (raw) { try { stdin?.setRawMode(false) } catch { /* stdin gone */ } raw = false }
+    if (saved !== undefined) { try { termios?.restore(0, saved) } catch { /* the terminal is gone */ } saved = undefined }
     if (winch !== undefined) process.removeListener('SIGWINCH', winch)
     process.removeListener('exit', restore)
   }
   process.once('exit', restore)
   return {
     size,
-    raw,
     onResize: (fn) => {
       if (!o.tty || !stdout.isTTY) return
       winch = () => fn(stdout.rows, stdout.columns)
@@ -51,6 +51,6 @@ export async function withTerminal (o: { tty: boolean, stdin: boolean }, fn: (te
     return r.detached ? 0 : r.exitCode ?? 0
   } finally {
     term.restore()
-    if (o.stdin || term.raw) process.stdin.pause()
+    if (o.stdin) process.stdin.pause()
   }
 }

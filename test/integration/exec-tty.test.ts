@@ -50,6 +50,20 @@ describe('exec with a tty', { skip: SKIP }, () => {
     assert.equal(r.code, 5)
   })
 
+  test('the caller\'s terminal is raw during the session (as podman\'s MakeRaw) and as it was once conex exits', async () => {
+    const raw = { echo: false, icanon: false, isig: false, icrnl: false, opost: false, onlcr: false }
+    const it = await runInPty(conex('exec', '-it', 'c1', 'sh'), { steps: [{ wait: '# ' }, { snap: 'during' }, { send: 'exit 5\r' }] })
+    assert.equal(it.code, 5)
+    assert.deepEqual(it.termios.during, { ...raw, onlcr: it.termios.before.onlcr })
+    assert.deepEqual(it.termios.after, it.termios.before)
+    assert.equal(it.termios.before.echo, true)
+    // -t without -i: raw too (the container's pty makes the \r\n), and restored.
+    const t = await runInPty(conex('exec', '-t', 'c1', 'sh', '-c', 'echo go; sleep 1; echo done'), { steps: [{ wait: 'go\r\n' }, { snap: 'during' }] })
+    assert.equal(t.out, 'go\r\ndone\r\n')
+    assert.deepEqual(t.termios.during, { ...raw, onlcr: t.termios.before.onlcr })
+    assert.deepEqual(t.termios.after, t.termios.before)
+  })
+
   test('SIGWINCH: resizing the caller\'s terminal resizes the session\'s', async () => {
     // The loop ends only once the new size has reached the container's pty (bounded by the pty timeout).
     const steps: PtyStep[] = [
