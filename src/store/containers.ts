@@ -1,5 +1,5 @@
 // Container rows: prepared statements kept as private fields, rows mapped to ContainerRecord in one place.
-import type { Db } from './db'
+import { lazyStatements, type Db } from './db'
 import type { ContainerRecord, ContainerState } from '../engine/types'
 import { EngineError } from '../errors'
 import { updater, type Updater } from './update-builder'
@@ -37,31 +37,27 @@ const COLUMNS: Record<keyof ContainerUpdate, string> = {
 }
 
 export class ContainerStore {
-  readonly #insert
-  readonly #byId
-  readonly #byName
-  readonly #byPrefix
-  readonly #all
-  readonly #delete
-  readonly #latest
+  readonly #q
   readonly #update: Updater<ContainerUpdate>
 
   constructor (db: Db) {
-    this.#insert = db.prepare(`INSERT INTO containers (id, name, image_id, image_name, config, state, created_at)
-      VALUES (@id, @name, @imageId, @imageName, @config, @state, @createdAt)`)
-    this.#byId = db.prepare('SELECT * FROM containers WHERE id = ?')
-    this.#byName = db.prepare('SELECT * FROM containers WHERE name = ?')
-    this.#byPrefix = db.prepare("SELECT * FROM containers WHERE id LIKE ? || '%' ESCAPE '\\' LIMIT 2")
-    this.#all = db.prepare('SELECT * FROM containers ORDER BY created_at DESC, rowid DESC')
-    this.#delete = db.prepare('DELETE FROM containers WHERE id = ?')
-    this.#latest = db.prepare('SELECT * FROM containers ORDER BY created_at DESC, rowid DESC LIMIT 1')
+    this.#q = lazyStatements(db, {
+      insert: `INSERT INTO containers (id, name, image_id, image_name, config, state, created_at)
+      VALUES (@id, @name, @imageId, @imageName, @config, @state, @createdAt)`,
+      byId: 'SELECT * FROM containers WHERE id = ?',
+      byName: 'SELECT * FROM containers WHERE name = ?',
+      byPrefix: "SELECT * FROM containers WHERE id LIKE ? || '%' ESCAPE '\\' LIMIT 2",
+      all: 'SELECT * FROM containers ORDER BY created_at DESC, rowid DESC',
+      delete: 'DELETE FROM containers WHERE id = ?',
+      latest: 'SELECT * FROM containers ORDER BY created_at DESC, rowid DESC LIMIT 1',
+    })
     this.#update = updater(db, 'containers', COLUMNS)
   }
 
   // Adds a container; a taken name is NAME_IN_USE.
   add (c: ContainerRecord): void {
     try {
-      this.#insert.run({ ...c, config: JSON.stringify(c.config) })
+      this.#q.insert.run({ ...c, config: JSON.stringify(c.config) })
     } catch (err) {
       if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') {
         throw new EngineError('NAME_IN_USE', `the container name "${c.name}" is already in use by another container`)
@@ -71,28 +67,28 @@ export class ContainerStore {
   }
 
   get (id: string): ContainerRecord | undefined {
-    const r = this.#byId.get(id) as Row | undefined
+    const r = this.#q.byId.get(id) as Row | undefined
     return r === undefined ? undefined : fromRow(r)
   }
 
   // Resolves a full id, a name or a unique id prefix, as podman does (name wins over prefix).
   lookup (ref: string): ContainerRecord | undefined {
-    const exact = (this.#byId.get(ref) ?? this.#byName.get(ref)) as Row | undefined
+    const exact = (this.#q.byId.get(ref) ?? this.#q.byName.get(ref)) as Row | undefined
     if (exact !== undefined) return fromRow(exact)
     if (!/^[0-9a-f]{1,63}$/.test(ref)) return undefined
-    const rows = this.#byPrefix.all(ref) as Row[]
+    const rows = this.#q.byPrefix.all(ref) as Row[]
     if (rows.length > 1) throw new EngineError('AMBIGUOUS_ID', `more than one container matches the id prefix "${ref}"`)
     return rows.length === 1 ? fromRow(rows[0]) : undefined
   }
 
   latest (): ContainerRecord | undefined {
-    const r = this.#latest.get() as Row | undefined
+    const r = this.#q.latest.get() as Row | undefined
     return r === undefined ? undefined : fromRow(r)
   }
 
-  list (): ContainerRecord[] { return (this.#all.all() as Row[]).map(fromRow) }
+  list (): ContainerRecord[] { return (this.#q.all.all() as Row[]).map(fromRow) }
 
   update (id: string, u: ContainerUpdate): void { this.#update(id, u) }
 
-  remove (id: string): void { this.#delete.run(id) }
+  remove (id: string): void { this.#q.delete.run(id) }
 }

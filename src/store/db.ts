@@ -68,3 +68,23 @@ function syncPragmas (db: Db): { normal: Database.Statement, full: Database.Stat
   }
   return p
 }
+
+// The statements a store uses, each prepared on its first use: a CLI command uses a few of the ~30 the stores know,
+// and preparing them all at open cost ~1 ms of every command. `tune` adjusts a statement once it is prepared
+// (pluck, safeIntegers).
+export function lazyStatements<K extends string> (db: Db, sql: Record<K, string>, tune: Partial<Record<K, (st: Database.Statement) => Database.Statement>> = {}): Record<K, Database.Statement> {
+  const out = {} as Record<K, Database.Statement>
+  for (const k of Object.keys(sql) as K[]) {
+    Object.defineProperty(out, k, {
+      configurable: true,
+      enumerable: true,
+      get: () => {
+        const prepared = db.prepare(sql[k])
+        const st = tune[k]?.(prepared) ?? prepared
+        Object.defineProperty(out, k, { value: st, enumerable: true })
+        return st
+      },
+    })
+  }
+  return out
+}

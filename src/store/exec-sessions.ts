@@ -1,5 +1,5 @@
 // Exec session rows. The schema's CHECKs keep states and exit codes valid whatever writes them.
-import type { Db } from './db'
+import { lazyStatements, type Db } from './db'
 import type { ExecSessionRecord, ExecState } from '../engine/types'
 import { updater, type Updater } from './update-builder'
 
@@ -30,51 +30,42 @@ const COLUMNS: Record<keyof ExecUpdate, string> = {
 }
 
 export class ExecSessionStore {
-  readonly #insert
-  readonly #byId
-  readonly #byPrefix
-  readonly #byContainer
-  readonly #activeForContainer
-  readonly #idsForContainer
-  readonly #running
-  readonly #delete
-  readonly #prune
-  readonly #overBound
-  readonly #anyCreatedBefore
-  readonly #pruneCreated
+  readonly #q
   readonly #update: Updater<ExecUpdate>
 
   constructor (db: Db) {
-    this.#insert = db.prepare(`INSERT INTO exec_sessions (id, container_id, config, state, created_at)
-      VALUES (@id, @containerId, @config, @state, @createdAt)`)
-    this.#byId = db.prepare('SELECT * FROM exec_sessions WHERE id = ?')
-    this.#byPrefix = db.prepare("SELECT * FROM exec_sessions WHERE id LIKE ? || '%' LIMIT 2")
-    this.#byContainer = db.prepare('SELECT * FROM exec_sessions WHERE container_id = ? ORDER BY created_at, rowid')
-    // Reads on every container sync and inspect: only the rows that need attention, or ids only, so their cost does
-    // not grow with the ended sessions kept for inspection (up to the retention bound per container).
-    this.#activeForContainer = db.prepare("SELECT * FROM exec_sessions WHERE container_id = ? AND state IN ('created', 'running') ORDER BY created_at, rowid")
-    this.#idsForContainer = db.prepare('SELECT id FROM exec_sessions WHERE container_id = ? ORDER BY created_at, rowid').pluck()
-    this.#running = db.prepare("SELECT * FROM exec_sessions WHERE state = 'running' ORDER BY created_at")
-    this.#delete = db.prepare('DELETE FROM exec_sessions WHERE id = ?')
-    // Ended sessions go when older than `before`, or beyond the `count` newest of their container once they ended
-    // before `graceBefore` (a client inspects right after the end; under load that can take seconds, and 128
-    // concurrent execs on one container would otherwise lose their records before their clients asked).
-    this.#prune = db.prepare(`DELETE FROM exec_sessions WHERE container_id = @containerId AND state = 'stopped' AND
-      (ended_at < @before OR (ended_at < @graceBefore AND (ended_at, rowid) <= (SELECT ended_at, rowid FROM exec_sessions
-        WHERE container_id = @containerId AND state = 'stopped' ORDER BY ended_at DESC, rowid DESC LIMIT 1 OFFSET @count)))`)
-    // Exactly the containers #prune would delete from: one ended too long ago, or more than `count` whose oldest
-    // (the first beyond the newest `count`) is past the grace. So a burst within the grace costs no write.
-    this.#overBound = db.prepare(`SELECT container_id AS c FROM exec_sessions WHERE state = 'stopped'
-      GROUP BY container_id HAVING MIN(ended_at) < @before OR (COUNT(*) > @count AND MIN(ended_at) < @graceBefore)`)
-    this.#anyCreatedBefore = db.prepare("SELECT 1 FROM exec_sessions WHERE state = 'created' AND created_at < ? LIMIT 1")
-    this.#pruneCreated = db.prepare("DELETE FROM exec_sessions WHERE state = 'created' AND created_at < ?")
+    this.#q = lazyStatements(db, {
+      insert: `INSERT INTO exec_sessions (id, container_id, config, state, created_at)
+        VALUES (@id, @containerId, @config, @state, @createdAt)`,
+      byId: 'SELECT * FROM exec_sessions WHERE id = ?',
+      byPrefix: "SELECT * FROM exec_sessions WHERE id LIKE ? || '%' LIMIT 2",
+      byContainer: 'SELECT * FROM exec_sessions WHERE container_id = ? ORDER BY created_at, rowid',
+      // Reads on every container sync and inspect: only the rows that need attention, or ids only, so their cost
+      // does not grow with the ended sessions kept for inspection (up to the retention bound per container).
+      activeForContainer: "SELECT * FROM exec_sessions WHERE container_id = ? AND state IN ('created', 'running') ORDER BY created_at, rowid",
+      idsForContainer: 'SELECT id FROM exec_sessions WHERE container_id = ? ORDER BY created_at, rowid',
+      running: "SELECT * FROM exec_sessions WHERE state = 'running' ORDER BY created_at",
+      delete: 'DELETE FROM exec_sessions WHERE id = ?',
+      // Ended sessions go when older than `before`, or beyond the `count` newest of their container once they ended
+      // before `graceBefore` (a client inspects right after the end; under load that can take seconds, and 128
+      // concurrent execs on one container would otherwise lose their records before their clients asked).
+      prune: `DELETE FROM exec_sessions WHERE container_id = @containerId AND state = 'stopped' AND
+        (ended_at < @before OR (ended_at < @graceBefore AND (ended_at, rowid) <= (SELECT ended_at, rowid FROM exec_sessions
+          WHERE container_id = @containerId AND state = 'stopped' ORDER BY ended_at DESC, rowid DESC LIMIT 1 OFFSET @count)))`,
+      // Exactly the containers prune would delete from: one ended too long ago, or more than `count` whose oldest
+      // (the first beyond the newest `count`) is past the grace. So a burst within the grace costs no write.
+      overBound: `SELECT container_id AS c FROM exec_sessions WHERE state = 'stopped'
+        GROUP BY container_id HAVING MIN(ended_at) < @before OR (COUNT(*) > @count AND MIN(ended_at) < @graceBefore)`,
+      anyCreatedBefore: "SELECT 1 FROM exec_sessions WHERE state = 'created' AND created_at < ? LIMIT 1",
+      pruneCreated: "DELETE FROM exec_sessions WHERE state = 'created' AND created_at < ?",
+    }, { idsForContainer: (st) => st.pluck() })
     this.#update = updater(db, 'exec_sessions', COLUMNS)
   }
 
-  add (s: ExecSessionRecord): void { this.#insert.run({ ...s, config: JSON.stringify(s.config) }) }
+  add (s: ExecSessionRecord): void { this.#q.insert.run({ ...s, config: JSON.stringify(s.config) }) }
 
   get (id: string): ExecSessionRecord | undefined {
-    const r = this.#byId.get(id) as Row | undefined
+    const r = this.#q.byId.get(id) as Row | undefined
     return r === undefined ? undefined : fromRow(r)
   }
 
@@ -82,33 +73,33 @@ export class ExecSessionStore {
   lookup (ref: string): ExecSessionRecord | undefined {
     const exact = this.get(ref)
     if (exact !== undefined || !/^[0-9a-f]{4,63}$/.test(ref)) return exact
-    const rows = this.#byPrefix.all(ref) as Row[]
+    const rows = this.#q.byPrefix.all(ref) as Row[]
     return rows.length === 1 ? fromRow(rows[0]) : undefined
   }
 
-  forContainer (containerId: string): ExecSessionRecord[] { return (this.#byContainer.all(containerId) as Row[]).map(fromRow) }
+  forContainer (containerId: string): ExecSessionRecord[] { return (this.#q.byContainer.all(containerId) as Row[]).map(fromRow) }
   /** The container's sessions that have not ended (created or running). */
-  activeForContainer (containerId: string): ExecSessionRecord[] { return (this.#activeForContainer.all(containerId) as Row[]).map(fromRow) }
+  activeForContainer (containerId: string): ExecSessionRecord[] { return (this.#q.activeForContainer.all(containerId) as Row[]).map(fromRow) }
   /** Ids of all the container's sessions, ended ones included, oldest first. */
-  idsForContainer (containerId: string): string[] { return this.#idsForContainer.all(containerId) as string[] }
-  running (): ExecSessionRecord[] { return (this.#running.all() as Row[]).map(fromRow) }
+  idsForContainer (containerId: string): string[] { return this.#q.idsForContainer.all(containerId) as string[] }
+  running (): ExecSessionRecord[] { return (this.#q.running.all() as Row[]).map(fromRow) }
 
   update (id: string, u: ExecUpdate): void { this.#update(id, u) }
 
-  remove (id: string): void { this.#delete.run(id) }
+  remove (id: string): void { this.#q.delete.run(id) }
 
   // Removes ended sessions past the retention bound; returns how many went.
   prune (containerId: string, o: { before: number, graceBefore: number, count: number }): number {
-    return this.#prune.run({ containerId, ...o }).changes
+    return this.#q.prune.run({ containerId, ...o }).changes
   }
 
   /** Containers whose ended sessions may be over the bounds (a read, no lock). */
   containersOverBound (o: { before: number, graceBefore: number, count: number }): string[] {
-    return (this.#overBound.all(o) as Array<{ c: string }>).map((r) => r.c)
+    return (this.#q.overBound.all(o) as Array<{ c: string }>).map((r) => r.c)
   }
 
   // Sessions never started (any container) created before `before`: whether there are any (a read, no lock), and
   // their removal (call inside a write transaction); it returns how many went.
-  anyCreatedBefore (before: number): boolean { return this.#anyCreatedBefore.get(before) !== undefined }
-  pruneCreated (before: number): number { return this.#pruneCreated.run(before).changes }
+  anyCreatedBefore (before: number): boolean { return this.#q.anyCreatedBefore.get(before) !== undefined }
+  pruneCreated (before: number): number { return this.#q.pruneCreated.run(before).changes }
 }
