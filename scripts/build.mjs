@@ -10,9 +10,10 @@ mkdirSync('dist', { recursive: true })
 // conex's native addons, each one C file compiled against Node's headers with plain gcc (no node-gyp, no download):
 // seqpacket (conmon's SOCK_SEQPACKET attach socket; required), peercred (SO_PEERCRED for the audit trail) and
 // procspawn (posix_spawn + pidfd for conmon: no fork of the whole service per exec; child_process is the fallback)
-// and termios (the caller's terminal in raw mode for -t sessions, as podman sets it, and back).
+// termios (the caller's terminal in raw mode for -t sessions, as podman sets it, and back) and fsbatch (the
+// service's per-exec file work, bundle removal and cgroup joins, as one thread-pool job each).
 const include = ['/usr/include/node', `${process.execPath.replace(/\/bin\/node$/, '')}/include/node`].find((d) => existsSync(`${d}/node_api.h`))
-for (const name of ['seqpacket', 'peercred', 'procspawn', 'termios']) {
+for (const name of ['seqpacket', 'peercred', 'procspawn', 'termios', 'fsbatch']) {
   const src = `native/${name}.c`
   const out = `dist/${name}.node`
   const newest = Math.max(statSync(src).mtimeMs, statSync('native/napi_common.h').mtimeMs)

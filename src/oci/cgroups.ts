@@ -2,7 +2,8 @@
 // runc creates and removes the container's own cgroup from the spec's cgroupsPath; conex only places conmon (for
 // containers and exec sessions) in a sibling cgroup before releasing it, and removes what it created.
 import { readFileSync, writeFileSync, mkdirSync, rmdirSync, existsSync, readdirSync } from 'node:fs'
-import { mkdir, writeFile } from 'node:fs/promises'
+import { mkdir } from 'node:fs/promises'
+import { writeEach } from '../util/fsbatch'
 import { join } from 'node:path'
 
 export type CgroupMode = 'v2' | 'hybrid' | 'v1'
@@ -52,41 +53,41 @@ function hierarchyRoots (mode: CgroupMode): string[] {
 }
 
 // Moves `pid` into cgroup `path` in every hierarchy, creating it; failures in single controllers are ignored
-// (a sandbox may deny some), and the number of hierarchies joined is returned. Asynchronous on purpose: on cgroup v1
-// the first write to a cgroup.procs waits for an RCU grace period in the kernel (measured 15-20 ms here, then
-// ~0.1 ms per hierarchy), and the API service has other requests to serve meanwhile.
+// (a sandbox may deny some), and the number of hierarchies joined is returned. Off the event loop on purpose: on
+// cgroup v1 the first write to a cgroup.procs waits for an RCU grace period in the kernel (measured 15-20 ms here,
+// then ~0.1 ms per hierarchy), and the API service has other requests to serve meanwhile. The writes to all
+// hierarchies are one thread-pool job (util/fsbatch): through fs/promises they were 30 round trips per exec here.
 export async function joinCgroup (mode: CgroupMode, path: string, pid: number): Promise<number> {
-  const results = await Promise.all(cgroupDirs(mode, path).map(async (dir) => {
-    try {
-      await joinOne(dir, pid)
-      return 1
-    } catch { return 0 /* a controller we may not use */ }
-  }))
-  return results.reduce<number>((a, b) => a + b, 0)
+  let todo = cgroupDirs(mode, path)
+  let joined = 0
+  // The cgroup is shared by every conmon, and a container's removal removes it when it is empty (rmdir fails while
+  // any task is in it); a removal between our mkdir and our write is a missing directory: make it again.
+  for (let attempt = 1; todo.length > 0 && attempt <= 5; attempt++) {
+    const ready = (await Promise.all(todo.map(async (dir) => await prepare(dir) ? dir : undefined))).filter((d): d is string => d !== undefined)
+    const errs = await writeEach(ready.map((dir) => join(dir, 'cgroup.procs')), String(pid))
+    todo = []
+    errs.forEach((err, i) => {
+      if (err === undefined) joined++
+      else if (err.code === 'ENOENT') { prepared.delete(ready[i]); todo.push(ready[i]) }
+    })
+  }
+  return joined
 }
 
 // Directories this process created (or found) and prepared: every exec's conmon joins the same cgroup, so the mkdir
-// and the cpuset reads are done once; a cgroup removed meanwhile (ENOENT on the write) is prepared again.
+// and the cpuset reads are done once. False when the hierarchy cannot have it (a controller we may not use).
 const prepared = new Set<string>()
 
-async function joinOne (dir: string, pid: number): Promise<void> {
-  // The cgroup is shared by every conmon, and a container's removal removes it when it is empty (rmdir fails while
-  // any task is in it); a removal between our mkdir and our write is a missing directory: make it again.
-  for (let attempt = 1; ; attempt++) {
-    try {
-      if (!prepared.has(dir)) {
-        await mkdir(dir, { recursive: true })
-        // cpuset needs cpus/mems before a task can join (v1 only).
-        if (dir.includes('/cpuset/')) inheritCpuset(dir)
-        prepared.add(dir)
-      }
-      await writeFile(join(dir, 'cgroup.procs'), String(pid))
-      return
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || attempt >= 5) throw err
-      prepared.delete(dir)
-    }
-  }
+async function prepare (dir: string): Promise<boolean> {
+  if (prepared.has(dir)) return true
+  try {
+    // Usually there already (a stat, not a thread-pool round trip, in every CLI exec).
+    if (!existsSync(dir)) await mkdir(dir, { recursive: true })
+    // cpuset needs cpus/mems before a task can join (v1 only).
+    if (dir.includes('/cpuset/')) inheritCpuset(dir)
+    prepared.add(dir)
+    return true
+  } catch { return false }
 }
 
 function inheritCpuset (dir: string): void {

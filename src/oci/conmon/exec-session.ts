@@ -5,7 +5,7 @@
 //   exit file (written by conmon after it closed its clients) → bundle removal.
 // It never touches the store: the engine records what it returns.
 import { mkdirSync, readFileSync, writeFileSync, rmSync } from 'node:fs'
-import { rm } from 'node:fs/promises'
+import { removeTreeAsync } from '../../util/fsbatch'
 import { join } from 'node:path'
 import { removeTree } from '../../util/remove-tree'
 import type { AttachSocket } from './attach-socket'
@@ -170,7 +170,7 @@ export function cleanupExecBundle (bundle: string): void {
   removeTree(bundle)
 }
 
-// The same in libuv's thread pool.
+// The same in libuv's thread pool, as one job (the service, after its reply).
 export async function removeExecBundle (bundle: string): Promise<void> {
-  await rm(bundle, { recursive: true, force: true })
+  await removeTreeAsync(bundle)
 }

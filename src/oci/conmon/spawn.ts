@@ -9,7 +9,7 @@
 // comes from conmon's pid file (written before the spawned process exits). Until the move, the monitor and the
 // runtime it forks sit in our own cgroup; the session's process never does (runc moves it into the container's).
 import { spawn, type ChildProcess } from 'node:child_process'
-import { readFile } from 'node:fs/promises'
+import { readFileSync } from 'node:fs'
 import type { Socket } from 'node:net'
 import { PipeReader } from './pipe-message'
 import { spawnLight } from '../../util/procspawn'
@@ -112,7 +112,7 @@ export async function spawnConmon (o: SpawnConmonOptions): Promise<ConmonProcess
       const { mode, path } = o.cgroup
       const pidFile = o.joinAfterStart
       joining = exited
-        .then(async () => Number((await readFile(pidFile, 'utf8')).trim()))
+        .then(() => Number(readFileSync(pidFile, 'utf8').trim()))
         .then(async (pid) => { if (Number.isInteger(pid) && pid > 0) await joinCgroup(mode, path, pid) })
         .then(() => trace('conmon: monitor joined its cgroup'), () => undefined)
     }
