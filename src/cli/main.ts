@@ -125,6 +125,7 @@ if (require.main === module || process.env.CONEX_MAIN === '1' || /bin\/conex(\.j
 // restore, the code cache) still run. It would drop output still queued for a slow pipe, hence the empty write: its
 // callback runs once the writes before it are done.
 function exitWhenWritten (code: number): void {
+  process.exitCode = code // also the status should the process end by itself first
   const queued = [process.stdout, process.stderr].filter((s) => s.writableLength > 0)
   if (queued.length === 0) process.exit(code)
   let left = queued.length
