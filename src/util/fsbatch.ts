@@ -1,11 +1,12 @@
 // The API service's per-exec file work as one job each in libuv's thread pool (native/fsbatch.c): removing a
-// directory tree and writing one string into several files. Through fs/promises each file operation was a
+// directory tree (also synchronously, for the CLI) and writing one string into several files. Through fs/promises each file operation was a
 // thread-pool round trip with its own request objects and promise on the event loop.
 import { getSystemErrorName } from 'node:util'
 import { loadAddon } from './addon'
 
 interface Native {
   removeTree: (path: string, cb: (errno: number) => void) => void
+  removeTreeSync: (path: string) => number
   writeFiles: (paths: string[], data: string, cb: (errnos: number[]) => void) => void
 }
 let native: Native | undefined
@@ -21,6 +22,12 @@ export function removeTreeAsync (dir: string): Promise<void> {
   return new Promise((resolve, reject) => {
     addon().removeTree(dir, (errno) => { if (errno === 0) resolve(); else reject(errnoError(errno, 'remove', dir)) })
   })
+}
+
+/** The same on this thread: for a process with nothing else to do meanwhile (the CLI). */
+export function removeTreeSync (dir: string): void {
+  const errno = addon().removeTreeSync(dir)
+  if (errno !== 0) throw errnoError(errno, 'remove', dir)
 }
 
 /** Writes `data` into each existing file (open, write, close; in order); per file undefined or its error. */

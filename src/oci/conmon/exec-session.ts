@@ -4,10 +4,9 @@
 //   sync pipe {"data":pid} (or an error) → cgroup move done → stream → attach EOF →
 //   exit file (written by conmon after it closed its clients) → bundle removal.
 // It never touches the store: the engine records what it returns.
-import { mkdirSync, readFileSync, writeFileSync, rmSync } from 'node:fs'
-import { removeTreeAsync } from '../../util/fsbatch'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { removeTreeAsync, removeTreeSync } from '../../util/fsbatch'
 import { join } from 'node:path'
-import { removeTree } from '../../util/remove-tree'
 import type { AttachSocket } from './attach-socket'
 import { spawnConmon, type ConmonProcess } from './spawn'
 import { execConmonArgs } from './conmon-args'
@@ -84,7 +83,7 @@ export async function spawnConmonExec (o: ConmonExecSpawnOptions): Promise<Conmo
       joinAfterStart: p.conmonPidFile,
     })
   } catch (err) {
-    rmSync(o.bundle, { recursive: true, force: true })
+    cleanupExecBundle(o.bundle)
     throw err
   }
 }
@@ -119,7 +118,7 @@ export async function runConmonExec (conmon: ConmonProcess, o: ConmonExecOptions
   } catch (err) {
     socket?.destroy()
     conmon.kill() // only while it still waits for its first byte; after that, closing our pipe ends are enough
-    rmSync(o.bundle, { recursive: true, force: true })
+    cleanupExecBundle(o.bundle)
     throw err
   }
 }
@@ -167,7 +166,7 @@ export function readExecPid (bundle: string, containerId: string): number | unde
 
 // Removes the session's bundle: process.json, attach socket, FIFOs, exit and pid files.
 export function cleanupExecBundle (bundle: string): void {
-  removeTree(bundle)
+  removeTreeSync(bundle)
 }
 
 // The same in libuv's thread pool, as one job (the service, after its reply).
