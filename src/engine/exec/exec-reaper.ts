@@ -8,6 +8,7 @@ import type { ContainerRecord, ExecSessionRecord } from '../types'
 import { writeTx } from '../../store/db'
 import { readExecExit, readExecPid, cleanupExecBundle, removeExecBundle } from '../../oci/conmon/exec-session'
 import { isSameProcess, processStartTime } from '../../util/proc'
+import { trace } from '../../util/trace'
 
 // How long conmon may take, once its starter is gone, to run the process or give up (its own setup takes far less).
 const ABANDONED_START_GRACE_MS = 10_000
@@ -106,8 +107,14 @@ export function reapExecSession (ctx: EngineContext, s: ExecSessionRecord, conta
   // the service after the reply, off its event loop: an inspect right after the stream's end (every client's next
   // request) often records the exit here before the start's own handler does.
   recordExecExit(ctx, s, code)
-  defer(ctx, () => { cleanupExecBundle(bundle) }, () => removeExecBundle(bundle))
+  dropExecBundle(ctx, bundle)
   return code
+}
+
+// Removes an ended session's bundle (a dozen files, sockets and FIFOs) once its exit is recorded: in the service after
+// the reply and off the event loop, in the CLI at once (see defer).
+export function dropExecBundle (ctx: EngineContext, bundle: string): void {
+  defer(ctx, () => { cleanupExecBundle(bundle); trace('exec: bundle removed') }, () => removeExecBundle(bundle).then(() => trace('exec: bundle removed')))
 }
 
 // How often one process looks for ended sessions of a running container. Every sync of a container (inspect, exec

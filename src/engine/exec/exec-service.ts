@@ -3,7 +3,7 @@
 // oci layer, record the result.
 import { readFileSync, existsSync } from 'node:fs'
 import type { EngineContext } from '../context'
-import { emit, defer } from '../context'
+import { emit } from '../context'
 import type { ContainerRecord, ExecConfig, ExecCreateOptions, ExecResult, ExecSessionRecord, ExecStartOptions } from '../types'
 import { EngineError, invalid } from '../../errors'
 import { generateId } from '../../util/ids'
@@ -11,12 +11,12 @@ import { processStartTime } from '../../util/proc'
 import { buildExecProcess } from '../../oci/spec'
 import { parseDetachKeys } from '../../oci/conmon/detach-keys'
 import { pumpAttach } from '../../oci/conmon/attach-socket'
-import { startConmonExec, waitConmonExit, removeExecBundle, cleanupExecBundle, execPaths, type ConmonExecSpawnOptions } from '../../oci/conmon/exec-session'
+import { startConmonExec, waitConmonExit, execPaths, type ConmonExecSpawnOptions } from '../../oci/conmon/exec-session'
 import { writeResize } from '../../oci/conmon/ctl-fifo'
 import { syncContainer } from '../container/state-sync'
 import { exitCommand } from '../container/start'
 import { checkEnv } from '../container/create'
-import { recordExecExit, pruneExecSessions, execStartClaim, execTx } from './exec-reaper'
+import { recordExecExit, pruneExecSessions, execStartClaim, execTx, dropExecBundle } from './exec-reaper'
 import { openRecorder } from './recorder'
 import { trace } from '../../util/trace'
 
@@ -170,9 +170,7 @@ export async function startExecSession (ctx: EngineContext, s: ExecSessionRecord
   else code = exit.timedOut ? TIMEOUT_EXIT_CODE : exit.exitCode
   recordExecExit(ctx, started, code)
   trace('exec: exit recorded')
-  // After the reply (the client's stream ends as soon as the exit is recorded), off the event loop in the service (a
-  // bundle is a dozen files, sockets and FIFOs).
-  defer(ctx, () => { cleanupExecBundle(bundle); trace('exec: bundle removed') }, () => removeExecBundle(bundle).then(() => trace('exec: bundle removed')))
+  dropExecBundle(ctx, bundle)
   return { exitCode: ctx.execs.get(s.id)?.exitCode ?? code, detached: false }
 }
 
