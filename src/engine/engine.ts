@@ -100,7 +100,7 @@ export class LocalEngine implements Engine {
    * still answers after `--rm` removed the container: `podman --remote run --rm` waits only after the attach ends).
    */
   recentExitCode (ref: string): number | undefined {
-    return this.ctx.events.lastExitCode(ref, BigInt(Date.now() - RECENT_EXIT_MS) * 1_000_000n)
+    return this.ctx.events.lastExitCode(ref, Date.now() - RECENT_EXIT_MS)
   }
 
   // Resolves with the exit code once the container has stopped (condition 'stopped', the default).
@@ -125,7 +125,7 @@ export class LocalEngine implements Engine {
         // Removed meanwhile: by conmon's exit command for an --rm container (docker run --rm waits for 'removed'),
         // often between two looks here. The record read last may still say created or running (exit code 0); the
         // run's exit code is then in its died event (startedAt is 0 before the first start).
-        const code = c.state === 'exited' ? c.exitCode : this.ctx.events.lastExitCode(c.id, BigInt(c.startedAt) * 1_000_000n) ?? c.exitCode
+        const code = c.state === 'exited' ? c.exitCode : this.ctx.events.lastExitCode(c.id, c.startedAt) ?? c.exitCode
         if (cond === 'removed' || cond === 'stopped') return code
         throw new EngineError('NO_SUCH_CONTAINER', `container ${ref} was removed while waiting`)
       }

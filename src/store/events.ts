@@ -32,9 +32,10 @@ export class EventStore {
     if (Number(r.lastInsertRowid) % 500 === 0) this.#q.trim.run(MAX_EVENTS)
   }
 
-  // The exit code of the last `died` event of container `ref` (full id or name) not older than `sinceNs`.
-  lastExitCode (ref: string, sinceNs: bigint): number | undefined {
-    const row = this.#q.lastDied.get(sinceNs, ref, ref) as { attributes: string } | undefined
+  // The exit code of the last `died` event of container `ref` (full id or name) not older than `sinceMs` (a record's
+  // time, in milliseconds since the epoch, as containers keep their startedAt).
+  lastExitCode (ref: string, sinceMs: number): number | undefined {
+    const row = this.#q.lastDied.get(BigInt(sinceMs) * 1_000_000n, ref, ref) as { attributes: string } | undefined
     if (row === undefined) return undefined
     const code = Number((JSON.parse(row.attributes) as Record<string, string>).exitCode)
     return Number.isInteger(code) ? code : undefined

@@ -23,7 +23,7 @@ export async function attachAndWait (ctx: EngineContext, c: ContainerRecord, soc
     // removes the container, and can do it before this process reads anything (seen under load: `run --rm c true`
     // exiting 255): then the exit code is in the container's `died` event. Not the record read before the wait: it
     // still says running, exit code 0.
-    const code2 = ctx.containers.get(c.id)?.exitCode ?? ctx.events.lastExitCode(c.id, BigInt(runStartedAt) * 1_000_000n)
+    const code2 = ctx.containers.get(c.id)?.exitCode ?? ctx.events.lastExitCode(c.id, runStartedAt)
     return { exitCode: code2 ?? -1, detached: false }
   }
   await finishContainer(ctx, ctx.containers.get(c.id) ?? c, code)
