@@ -7,6 +7,8 @@
 // session, resets every signal to its default and unblocks them (Node ignores SIGPIPE, conmon must not inherit that),
 // and resolves with the pid and a pidfd (the spawn itself runs in libuv's thread pool); watch() polls the pidfd and
 // reaps the child, calling back with its status.
+// pending(fd) is FIONREAD: the bytes a pipe holds that nobody has read yet (an exec's output pipe, when its process
+// has exited: what is left to forward before the pipe can be closed; see src/oci/conmon/exec-pipes.ts).
 // Without pidfd_open (Linux < 5.3) spawn() throws ENOSYS and the caller uses child_process instead.
 //
 // Built with plain gcc by scripts/build.mjs (N-API and libuv symbols resolve against the running node at load time).
@@ -18,6 +20,7 @@
 #include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -33,11 +36,16 @@
 #define MAX_FDS 256
 #define MAX_STR 65536
 
-// pipe(): [readFd, writeFd], both close-on-exec.
+// pipe([size]): [readFd, writeFd], both close-on-exec; with a size, the pipe's capacity is raised to it where the
+// kernel allows (F_SETPIPE_SZ; a refusal keeps the default 64 KiB).
 static napi_value Pipe(napi_env env, napi_callback_info info) {
-  (void)info;
+  size_t argc = 1;
+  napi_value argv[1];
+  int32_t size = 0;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) == napi_ok && argc >= 1) napi_get_value_int32(env, argv[0], &size);
   int p[2];
   if (pipe2(p, O_CLOEXEC) != 0) return throw_errno(env, "pipe2", errno);
+  if (size > 0) (void)fcntl(p[1], F_SETPIPE_SZ, size);
   napi_value arr, v;
   napi_create_array_with_length(env, 2, &arr);
   for (uint32_t i = 0; i < 2; i++) { napi_create_int32(env, p[i], &v); napi_set_element(env, arr, i, v); }
@@ -220,6 +228,22 @@ static napi_value Spawn(napi_env env, napi_callback_info info) {
 }
 
 // pidfdSupported(): whether this kernel has pidfd_open (probed on our own pid).
+// pending(fd): bytes waiting in the pipe.
+static napi_value Pending(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  int32_t fd;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1 || napi_get_value_int32(env, argv[0], &fd) != napi_ok) {
+    napi_throw_type_error(env, NULL, "pending(fd)");
+    return NULL;
+  }
+  int n = 0;
+  if (ioctl(fd, FIONREAD, &n) != 0) return throw_errno(env, "ioctl FIONREAD", errno);
+  napi_value r;
+  napi_create_int32(env, n, &r);
+  return r;
+}
+
 static napi_value PidfdSupported(napi_env env, napi_callback_info info) {
   (void)info;
   int fd = (int)syscall(SYS_pidfd_open, getpid(), 0);
@@ -301,6 +325,7 @@ static napi_value Watch(napi_env env, napi_callback_info info) {
 static napi_value Init(napi_env env, napi_value exports) {
   static const export_t fns[] = {
     { "pipe", Pipe }, { "spawn", Spawn }, { "watch", Watch }, { "pidfdSupported", PidfdSupported },
+    { "pending", Pending },
   };
   return export_all(env, exports, fns, sizeof fns / sizeof fns[0]);
 }

@@ -29,6 +29,11 @@ export interface EngineConfig {
   execRetentionGraceSeconds: number
   /** The service aborts an image upload (import, load) when no body byte arrives for this many seconds; 0: never. */
   uploadIdleTimeoutSeconds: number
+  /**
+   * Attached exec sessions without a tty run with conmon's `-l passthrough`: the process's stdio are pipes to conex
+   * (src/oci/conmon/exec-pipes.ts). false: through conmon's attach socket, as tty and detached sessions always are.
+   */
+  execPassthrough: boolean
   /** Path of the config file that was read, if any. */
   configFile?: string
 }
@@ -51,6 +56,7 @@ interface ConfigFile {
   exec_created_timeout_seconds?: number
   exec_retention_grace_seconds?: number
   upload_idle_timeout_seconds?: number
+  exec_passthrough?: boolean
 }
 
 const DEFAULT_CONFIG_FILE = '/etc/conex/conex.json'
@@ -106,6 +112,18 @@ function seconds (file: ConfigFile, key: 'exec_created_timeout_seconds' | 'uploa
   return raw
 }
 
+// $CONEX_EXEC_PASSTHROUGH (1/true, 0/false), else the config file's exec_passthrough, else on.
+function passthrough (file: ConfigFile): boolean {
+  const env = process.env.CONEX_EXEC_PASSTHROUGH
+  if (env === undefined || env === '') {
+    if (file.exec_passthrough !== undefined && typeof file.exec_passthrough !== 'boolean') throw new EngineError('INVALID_ARGUMENT', `exec_passthrough must be true or false, got ${JSON.stringify(file.exec_passthrough)}`)
+    return file.exec_passthrough ?? true
+  }
+  if (env === '1' || env === 'true') return true
+  if (env === '0' || env === 'false') return false
+  throw new EngineError('INVALID_ARGUMENT', `CONEX_EXEC_PASSTHROUGH must be 1, true, 0 or false, got ${JSON.stringify(env)}`)
+}
+
 // Resolves the engine configuration from flags, CONEX_* environment variables, the config file and defaults.
 export function loadConfig (o: ConfigOverrides = {}): EngineConfig {
   const explicit = o.config ?? process.env.CONEX_CONFIG
@@ -127,6 +145,7 @@ export function loadConfig (o: ConfigOverrides = {}): EngineConfig {
     execRetentionGraceSeconds: seconds(file, 'exec_retention_grace_seconds', 30),
     execCreatedTimeoutSeconds: seconds(file, 'exec_created_timeout_seconds', 600),
     uploadIdleTimeoutSeconds: seconds(file, 'upload_idle_timeout_seconds', 60),
+    execPassthrough: passthrough(file),
     configFile: existsSync(explicit ?? DEFAULT_CONFIG_FILE) ? (explicit ?? DEFAULT_CONFIG_FILE) : undefined,
   }
 }

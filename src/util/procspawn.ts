@@ -8,10 +8,11 @@ import { Socket } from 'node:net'
 import { loadAddon } from './addon'
 
 interface Native {
-  pipe: () => [number, number]
+  pipe: (size?: number) => [number, number]
   spawn: (path: string, argv: string[], env: string[], cwd: string, fds: number[]) => Promise<{ pid: number, pidfd: number }>
   watch: (pid: number, pidfd: number, cb: (status: number) => void) => void
   pidfdSupported: () => boolean
+  pending: (fd: number) => number
 }
 
 let native: Native | null | undefined
@@ -31,13 +32,25 @@ export interface LightChild {
   pid: number
   /** Our end of each 'read' (the child writes, we read) and 'write' (we write) pipe, by child fd; others undefined. */
   pipes: Array<Socket | undefined>
+  /** The fd numbers of those ends (for pendingBytes). */
+  fds: Array<number | undefined>
   /** The exit status: the code, 128 + signal, or -1 when unknown. */
   exited: Promise<number>
 }
 
+/** Whether spawnLight can spawn here (it returns undefined where it cannot). */
+export function lightSpawnAvailable (): boolean { return addon() !== null }
+
+/** Bytes waiting unread in a pipe (FIONREAD); 0 when the addon is missing or the fd is closed. */
+export function pendingBytes (fd: number): number {
+  const n = addon()
+  if (n === null) return 0
+  try { return n.pending(fd) } catch { return 0 }
+}
+
 // Resolves with the child, or undefined when the caller should use child_process; the spawn runs in libuv's thread
 // pool (posix_spawn waits for the child's exec, which the event loop must not).
-export async function spawnLight (o: { file: string, args: string[], env: Record<string, string>, cwd: string, stdio: LightStdio[] }): Promise<LightChild | undefined> {
+export async function spawnLight (o: { file: string, args: string[], env: Record<string, string>, cwd: string, stdio: LightStdio[], pipeSize?: number }): Promise<LightChild | undefined> {
   if (!o.file.startsWith('/')) return undefined
   const n = addon()
   if (n === null) return undefined
@@ -45,10 +58,10 @@ export async function spawnLight (o: { file: string, args: string[], env: Record
   const theirs: number[] = []
   const fds: number[] = []
   try {
-    for (const s of o.stdio) {
+    for (const [i, s] of o.stdio.entries()) {
       if (s === 'ignore') { fds.push(-1); ours.push(undefined); continue }
       if (typeof s === 'number') { fds.push(s); ours.push(undefined); continue }
-      const [r, w] = n.pipe()
+      const [r, w] = n.pipe(i <= 2 ? o.pipeSize ?? 0 : 0)
       const [mine, child] = s === 'read' ? [r, w] : [w, r]
       ours.push(mine)
       theirs.push(child)
@@ -59,7 +72,7 @@ export async function spawnLight (o: { file: string, args: string[], env: Record
     const { pid, pidfd } = await n.spawn(o.file, [o.file, ...o.args], env, o.cwd, fds)
     const exited = new Promise<number>((resolve) => { n.watch(pid, pidfd, resolve) })
     const pipes = ours.map((fd, i) => fd === undefined ? undefined : new Socket({ fd, readable: o.stdio[i] === 'read', writable: o.stdio[i] === 'write' }))
-    return { pid, pipes, exited }
+    return { pid, pipes, fds: ours, exited }
   } catch (err) {
     for (const fd of ours) if (fd !== undefined) closeSync(fd)
     throw err

@@ -11,7 +11,9 @@ import { processStartTime } from '../../util/proc'
 import { buildExecProcess } from '../../oci/spec'
 import { parseDetachKeys } from '../../oci/conmon/detach-keys'
 import { pumpAttach } from '../../oci/conmon/attach-socket'
-import { startConmonExec, waitConmonExit, execPaths, type ConmonExecSpawnOptions } from '../../oci/conmon/exec-session'
+import { startConmonExec, waitConmonExit, passthroughExit, execPaths, type ConmonExecSpawnOptions } from '../../oci/conmon/exec-session'
+import { pumpPipes } from '../../oci/conmon/exec-pipes'
+import { lightSpawnAvailable } from '../../util/procspawn'
 import { writeResize } from '../../oci/conmon/ctl-fifo'
 import { syncContainer } from '../container/state-sync'
 import { exitCommand } from '../container/start'
@@ -73,9 +75,20 @@ export async function createExecSession (ctx: EngineContext, c0: ContainerRecord
   return s
 }
 
+// In the service, an attached session without a tty streams through pipes that conmon hands to the process
+// (exec-pipes.ts). A tty needs conmon's pty, and a detached session its attach socket (for `exec attach`). The CLI
+// keeps the attach socket too: a CLI that dies (killed, or its reader gone: `conex exec c cmd | head -1`) must not
+// take the session with it, and only conmon, reading on, can see to that; the service reads on when a client goes.
+function passthroughFor (ctx: EngineContext, s: ExecSessionRecord, detach: boolean): ConmonExecSpawnOptions['passthrough'] {
+  if (detach || s.config.tty || ctx.oneShot || !ctx.cfg.execPassthrough || !lightSpawnAvailable()) return undefined
+  return { stdout: s.config.attachStdout, stderr: s.config.attachStderr }
+}
+
 // What conmon's argv for a session depends on.
 function spawnOptions (ctx: EngineContext, c: ContainerRecord, s: ExecSessionRecord, detach: boolean): ConmonExecSpawnOptions {
+  const passthrough = passthroughFor(ctx, s, detach)
   return {
+    ...(passthrough !== undefined ? { passthrough } : {}),
     runtime: ctx.runtime, containerId: c.id, containerName: c.name, sessionId: s.id, bundle: ctx.layout.execBundle(s.id),
     tty: s.config.tty, stdin: s.config.attachStdin && !detach, preserveFds: s.config.preserveFds, timeout: s.config.timeout,
     conmonCgroup: ctx.layout.conmonCgroup(c.id),
@@ -148,22 +161,35 @@ export async function startExecSession (ctx: EngineContext, s: ExecSessionRecord
     emit(ctx, 'exec', 'exec_start', s.id, { containerID: c.id, name: c.name, execID: s.id, pid: String(exec.pid), requester: o.requester ?? ctx.requester })
   })
   o.streams?.onStarted?.(exec.pid)
-  if (detach || exec.socket === undefined) { exec.conmon.close(); return { detached: true } }
+  if (detach || (exec.socket === undefined && exec.pipes === undefined)) { exec.conmon.close(); return { detached: true } }
   const rec = o.recordPath !== undefined ? openRecorder(o.recordPath, { tty: s.config.tty, size: o.consoleSize ?? s.config.consoleSize, command: s.config.command }) : undefined
   const streams = o.streams as NonNullable<typeof o.streams>
-  const how = await pumpAttach(exec.socket, {
+  const io = {
     stdin: s.config.attachStdin ? streams.stdin : undefined,
     stdout: s.config.attachStdout ? streams.stdout : undefined,
     stderr: s.config.attachStderr ? (s.config.tty ? streams.stdout : streams.stderr) : undefined,
     detachKeys: keys,
     onOutput: rec?.write,
-  }, o.signal)
-  if (how !== 'eof') {
-    rec?.close()
-    exec.conmon.close()
-    return { detached: true }
   }
-  const exit = await waitConmonExit(exec, c.id, { hasTimeout: s.config.timeout > 0, timeoutMs: 60_000, isAlive: () => existsSync(execPaths(bundle, c.id).exitFile) || existsSync(bundle) })
+  let exit
+  if (exec.pipes !== undefined) {
+    const pump = pumpPipes(exec.pipes, io, o.signal)
+    const ended = passthroughExit(exec, c.id, s.config.timeout > 0)
+    void ended.then(pump.exited, pump.exited)
+    if (await pump.done !== 'eof') {
+      rec?.close()
+      return { detached: true }
+    }
+    exit = await ended
+  } else {
+    const how = await pumpAttach(exec.socket as NonNullable<typeof exec.socket>, io, o.signal)
+    if (how !== 'eof') {
+      rec?.close()
+      exec.conmon.close()
+      return { detached: true }
+    }
+    exit = await waitConmonExit(exec, c.id, { hasTimeout: s.config.timeout > 0, timeoutMs: 60_000, isAlive: () => existsSync(execPaths(bundle, c.id).exitFile) || existsSync(bundle) })
+  }
   rec?.close()
   let code: number
   if (exit === undefined) code = ctx.execs.get(s.id)?.exitCode ?? -1
@@ -200,7 +226,11 @@ export async function attachExecSession (ctx: EngineContext, s: ExecSessionRecor
   const { connectAttachSocket } = await import('../../oci/conmon/attach-socket')
   let sock
   try { sock = await connectAttachSocket(bundle) } catch (err) {
-    throw new EngineError('EXEC_STATE', `exec session ${s.id} cannot be attached: ${(err as Error).message}`)
+    // A passthrough session (attached at its start, no tty) has no attach socket: its pipes are its client's.
+    const why = (err as NodeJS.ErrnoException).code === 'ENOENT' && !s.config.tty && existsSync(bundle)
+      ? 'it streams to the client that started it (an attached session without a tty has no attach socket)'
+      : (err as Error).message
+    throw new EngineError('EXEC_STATE', `exec session ${s.id} cannot be attached: ${why}`)
   }
   const how = await pumpAttach(sock, {
     stdin: s.config.attachStdin ? streams.stdin : undefined,

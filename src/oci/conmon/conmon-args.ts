@@ -11,7 +11,7 @@ export interface SharedConmonArgs {
   pidFile: string
   exitDir: string
   persistDir?: string
-  /** conmon log driver spec, e.g. `k8s-file:/path` or `none`. */
+  /** conmon log driver spec, e.g. `k8s-file:/path`, `none`, or `passthrough` (conmon's stdio is the process's). */
   logPath: string
   ociLog: string
   tty: boolean
@@ -42,8 +42,9 @@ function shared (o: SharedConmonArgs): string[] {
   // runc writes its errors as JSON to this log instead of stderr; we read it when the sync pipe carries no message.
   a.push('--runtime-arg', '--log-format=json', '--runtime-arg', '--log', `--runtime-arg=${o.ociLog}`)
   if (o.tty) a.push('-t')
-  if (o.stdin) a.push('-i')
-  if (o.stdin && o.leaveStdinOpen === true) a.push('--leave-stdin-open')
+  // With passthrough the process has our stdin pipe itself: conmon's -i would only make a pipe nobody writes to.
+  if (o.stdin && o.logPath !== 'passthrough') a.push('-i')
+  if (o.stdin && o.logPath !== 'passthrough' && o.leaveStdinOpen === true) a.push('--leave-stdin-open')
   if (o.exitCommand !== undefined && o.exitCommand.length > 0) {
     a.push('--exit-command', o.exitCommand[0])
     for (const x of o.exitCommand.slice(1)) a.push('--exit-command-arg', x)
@@ -72,9 +73,10 @@ export interface ExecConmonArgs extends SharedConmonArgs {
 }
 
 // Arguments for an exec session's conmon: --exec-attach makes it wait for a second start byte, sent once we have
-// attached, so no output is lost.
+// attached, so no output is lost. A passthrough session has no attach socket (conmon makes none): its output waits
+// in our pipes, so conmon runs the runtime at the first byte.
 export function execConmonArgs (o: ExecConmonArgs): string[] {
-  const a = [...shared(o), '-e', '--exec-attach', '--exec-process-spec', o.processSpec]
+  const a = [...shared(o), '-e', ...(o.logPath === 'passthrough' ? [] : ['--exec-attach']), '--exec-process-spec', o.processSpec]
   if (o.preserveFds > 0) a.push('--runtime-opt', '--preserve-fds', '--runtime-opt', String(o.preserveFds))
   if (o.timeout > 0) a.push('-T', String(o.timeout))
   if (o.conmonPidFile !== undefined) a.push('-P', o.conmonPidFile)

@@ -3,12 +3,16 @@
 //   attach pipe {"data":0} → initial resize on ctl → connect the attach socket → start byte #2 →
 //   sync pipe {"data":pid} (or an error) → cgroup move done → stream → attach EOF →
 //   exit file (written by conmon after it closed its clients) → bundle removal.
+// A passthrough session (conmon -l passthrough: the service without a tty) skips the attach steps: spawn conmon with
+// the process's stdio pipes → process.json → start byte #1 → sync pipe {"data":pid} → stream the pipes (exec-pipes.ts)
+// → sync pipe {"data":exit code} (after the exit file) → bundle removal.
 // It never touches the store: the engine records what it returns.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { removeTreeAsync, removeTreeSync } from '../../util/fsbatch'
 import { join } from 'node:path'
 import type { AttachSocket } from './attach-socket'
-import { spawnConmon, type ConmonProcess } from './spawn'
+import { spawnConmon, type ConmonProcess, type ProcessPipes } from './spawn'
+import type { PipeMessage } from './pipe-message'
 import { execConmonArgs } from './conmon-args'
 import { connectAttachSocket } from './attach-socket'
 import { writeResize } from './ctl-fifo'
@@ -29,8 +33,13 @@ export interface ConmonExecOptions {
   tty: boolean
   /** conmon keeps a stdin pipe for the process (-i). */
   stdin: boolean
-  /** Connect to the attach socket before the process starts. */
+  /** Connect to the attach socket before the process starts (not with passthrough, which has none). */
   attach: boolean
+  /**
+   * conmon's `-l passthrough`: the process's stdin, stdout and stderr are pipes to us (stdin when `stdin`, the outputs
+   * as asked; /dev/null otherwise), and conmon copies nothing and makes no attach socket. No tty; not re-attachable.
+   */
+  passthrough?: { stdout: boolean, stderr: boolean }
   preserveFds: number
   timeout: number
   consoleSize?: [number, number]
@@ -43,6 +52,10 @@ export interface ConmonExec {
   bundle: string
   /** The attach connection, when `attach` was asked for. */
   socket?: AttachSocket
+  /** A passthrough session's stdio pipes. */
+  pipes?: ProcessPipes
+  /** A passthrough session's end: conmon's last sync message (the exit code), or undefined if conmon died first. */
+  exitMessage?: Promise<PipeMessage | undefined>
   conmon: ConmonProcess
 }
 
@@ -57,7 +70,7 @@ export const execPaths = (bundle: string, containerId: string): { exitFile: stri
 
 // What decides how conmon is spawned for a session (its argv): the rest of ConmonExecOptions is used after that.
 export type ConmonExecSpawnOptions = Pick<ConmonExecOptions, 'runtime' | 'containerId' | 'containerName' | 'sessionId' |
-'bundle' | 'tty' | 'stdin' | 'preserveFds' | 'timeout' | 'conmonCgroup' | 'exitCommand'>
+'bundle' | 'tty' | 'stdin' | 'preserveFds' | 'timeout' | 'conmonCgroup' | 'exitCommand' | 'passthrough'>
 
 // Phase 1: the session's bundle and a conmon waiting for its first start byte (its cgroup move follows that byte). The process
 // spec is not written yet, so a conmon released by accident (its parent died and closed the start pipe) cannot
@@ -69,7 +82,7 @@ export async function spawnConmonExec (o: ConmonExecSpawnOptions): Promise<Conmo
   const args = execConmonArgs({
     containerId: o.containerId, cuuid: o.sessionId, name: o.containerName, runtimePath: rt.runtimePath,
     runtimeArgs: o.runtime.globalArgs, bundle: o.bundle, pidFile: p.pidFile, exitDir: join(o.bundle, 'exit'),
-    logPath: 'none', ociLog: p.ociLog, tty: o.tty, stdin: o.stdin, exitCommand: o.exitCommand,
+    logPath: o.passthrough !== undefined ? 'passthrough' : 'none', ociLog: p.ociLog, tty: o.tty, stdin: o.stdin, exitCommand: o.exitCommand,
     // With a tty, conmon closing stdin when the attached client goes away (a detach) only made the session deaf:
     // the pty stays open, so the shell never sees EOF, and a later `exec attach` could watch but not type.
     leaveStdinOpen: o.tty,
@@ -81,6 +94,7 @@ export async function spawnConmonExec (o: ConmonExecSpawnOptions): Promise<Conmo
       conmonPath: rt.conmonPath, args, cwd: o.bundle, preserveFds: o.preserveFds,
       cgroup: o.conmonCgroup === undefined ? undefined : { mode: rt.cgroupMode, path: o.conmonCgroup },
       joinAfterStart: p.conmonPidFile,
+      ...(o.passthrough !== undefined ? { stdio: { stdin: o.stdin, ...o.passthrough } } : {}),
     })
   } catch (err) {
     cleanupExecBundle(o.bundle)
@@ -97,6 +111,10 @@ export async function runConmonExec (conmon: ConmonProcess, o: ConmonExecOptions
     writeFileSync(p.spec, JSON.stringify(o.process))
     await conmon.start()
     trace('exec: conmon released (start byte 1)')
+    // Passthrough: conmon runs the runtime at once, and no output is read before the pid is in (if the runtime fails,
+    // the stderr pipe holds the runtime's own error, dropped with the pipes; the oci-log has it). The sync pipe's next
+    // message is the exit code.
+    if (o.passthrough !== undefined) return { pid: await awaitPid(conmon, o), bundle: o.bundle, conmon, pipes: conmon.pipes, exitMessage: conmon.sync.next() }
     const ready = await conmon.attach.next()
     trace('exec: attach socket ready')
     if (ready === undefined || ready.data < 0) {
@@ -107,20 +125,25 @@ export async function runConmonExec (conmon: ConmonProcess, o: ConmonExecOptions
     if (o.attach) socket = await connectAttachSocket(o.bundle)
     trace('exec: attached')
     await conmon.start()
-    const m = await conmon.sync.next()
-    trace('exec: pid received')
-    await conmon.joined()
-    if (m === undefined || m.data <= 0) {
-      const msg = readOciLog(p.ociLog) ?? m?.message ?? (conmon.stderr().trim() || 'exec failed (no logs from conmon)')
-      throw runtimeError(o.runtime.o.runtimeName, msg, `starting exec session in ${o.containerName}`)
-    }
-    return { pid: m.data, bundle: o.bundle, socket, conmon }
+    return { pid: await awaitPid(conmon, o), bundle: o.bundle, socket, conmon }
   } catch (err) {
     socket?.destroy()
     conmon.kill() // only while it still waits for its first byte; after that, closing our pipe ends are enough
     cleanupExecBundle(o.bundle)
     throw err
   }
+}
+
+// The sync pipe's {"data": pid}, once conmon is in its cgroup too; a runtime failure classified from the oci-log.
+async function awaitPid (conmon: ConmonProcess, o: ConmonExecOptions): Promise<number> {
+  const m = await conmon.sync.next()
+  trace('exec: pid received')
+  await conmon.joined()
+  if (m === undefined || m.data <= 0) {
+    const msg = readOciLog(execPaths(o.bundle, o.containerId).ociLog) ?? m?.message ?? (conmon.stderr().trim() || 'exec failed (no logs from conmon)')
+    throw runtimeError(o.runtime.o.runtimeName, msg, `starting exec session in ${o.containerName}`)
+  }
+  return m.data
 }
 
 // Both phases at once (the CLI, and an API start with nothing prepared).
@@ -149,6 +172,17 @@ export async function waitConmonExit (e: ConmonExec, containerId: string, o: { t
   }
   e.conmon.close()
   return { exitCode: code, timedOut }
+}
+
+// A passthrough session's exit, once its exit message came (or conmon's sync pipe closed without one): the exit file
+// (written before the message) is the code, the message says whether -T fired.
+export async function passthroughExit (e: ConmonExec, containerId: string, hasTimeout: boolean): Promise<ExecExit | undefined> {
+  const m = await e.exitMessage
+  e.conmon.close()
+  const code = readExitFile(execPaths(e.bundle, containerId).exitFile) ?? m?.data
+  trace('exec: exit file read')
+  if (code === undefined) return undefined
+  return { exitCode: code, timedOut: m?.message === 'command timed out' || (hasTimeout && code === -1) }
 }
 
 // Reads a finished session's exit code from its bundle without waiting (crash recovery).
