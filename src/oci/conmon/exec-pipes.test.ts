@@ -4,6 +4,10 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { PassThrough, Writable } from 'node:stream'
 import { once } from 'node:events'
+import { closeSync, mkdtempSync, openSync, writeSync } from 'node:fs'
+import { execFileSync } from 'node:child_process'
+import { join } from 'node:path'
+import { tmpdir } from 'node:os'
 import type { Socket } from 'node:net'
 import { spawnLight } from '../../util/procspawn'
 import { pumpPipes } from './exec-pipes'
@@ -114,4 +118,27 @@ test('a client that goes away: done says aborted, its stdin is closed, and the o
   pump.exited()
   await pump.closed
   assert.ok(got < 1048576, `${got} bytes reached the stuck sink`)
+})
+
+test('a process that wrote nothing and exited before the pump began: the pump ends at once, whoever has its fd numbers now', async () => {
+  // A net.Socket reads from its creation, so such pipes have seen EOF and closed before the pump starts; their fd
+  // numbers are free for the next pipe. Seen at 128 concurrent API execs: an exec of `true` waited forever for the
+  // bytes another session's pipe held under its old stdout fd number.
+  const p = await sh('exit 0')
+  const fds = [p.pipes.stdoutFd, p.pipes.stderrFd]
+  await p.exited
+  while (p.pipes.stdout?.destroyed !== true || p.pipes.stderr?.destroyed !== true) await new Promise((resolve) => setTimeout(resolve, 10))
+  const fifo = join(mkdtempSync(join(tmpdir(), 'conex-pipes-')), 'f')
+  execFileSync('mkfifo', [fifo])
+  const others = [openSync(fifo, 'r+'), openSync(fifo, 'r+')]
+  try {
+    for (const fd of others) writeSync(fd, 'bytes of another pipe')
+    assert.ok(others.some((fd) => fds.includes(fd)), `the freed numbers ${fds.join(',')} were not reused (${others.join(',')})`)
+    const pump = pumpPipes(p.pipes, { stdout: sink().w, stderr: sink().w })
+    pump.exited()
+    const r = await Promise.race([pump.done, new Promise((resolve) => setTimeout(() => resolve('hung'), 2000))])
+    assert.equal(r, 'eof')
+  } finally {
+    for (const fd of others) closeSync(fd)
+  }
 })

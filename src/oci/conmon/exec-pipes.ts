@@ -43,6 +43,9 @@ class OutputPipe {
     sock.once('end', () => this.#end())
     sock.once('close', () => this.#end())
     sock.on('error', () => this.#end())
+    // A net.Socket reads from its creation on: a process that wrote nothing and exited before this pump began has
+    // had its EOF seen, and the socket closed, already (output it did write waits in the socket, and 'end' with it).
+    if (sock.destroyed || sock.readableEnded) this.#end()
   }
 
   #onData (b: Buffer): void {
@@ -64,6 +67,8 @@ class OutputPipe {
   // The process exited: what is left is what the stream library holds plus what the pipe holds.
   exited (): void {
     if (this.#ended || this.#target !== undefined) return
+    // The fd is asked only while the socket is open: once closed, its number may be another pipe's already.
+    if (this.sock.destroyed) { this.#end(); return }
     this.#target = this.sock.bytesRead + (this.fd === undefined ? 0 : pendingBytes(this.fd))
     if (this.#forwarded >= this.#target) this.#end()
   }
