@@ -82,8 +82,8 @@ interface Spawned {
   exited: Promise<number>
 }
 
-// conmon's fds: stdin and stdout /dev/null, stderr a pipe to us, the caller's fds 3..3+n-1 as they are, then the
-// sync, start and attach pipes. posix_spawn through conex's addon where it can (no fork of this whole process; see
+// conmon's fds: stdin and stdout /dev/null, stderr a pipe to us (with `io`, passthrough: the process's three pipes or
+// /dev/null), the caller's fds 3..3+n-1 as they are, then the sync, start and attach pipes. posix_spawn through conex's addon where it can (no fork of this whole process; see
 // src/util/procspawn.ts), child_process otherwise. Either way conmon gets a session of its own (a ^C to the CLI
 // never reaches it: podman's Setpgid) and default signal dispositions.
 async function spawnProcess (file: string, args: string[], cwd: string, env: Record<string, string>, n: number, io?: SpawnConmonOptions['stdio']): Promise<Spawned> {
@@ -168,9 +168,17 @@ export async function spawnConmon (o: SpawnConmonOptions): Promise<ConmonProcess
   // the caller reads next, so we do not wait for it here; its exit status and stderr explain that EOF.
   let exitCode: number | undefined
   void exited.then((code) => { exitCode = code; child.stderr?.destroy() }, () => { exitCode = -1 })
+  // With passthrough, conmon's own stderr is the process's stderr pipe: on a failed start, what it holds (read by the
+  // socket since its creation, nobody having consumed it) is conmon's or the runtime's error.
+  const ownStderr = (): string => {
+    if (child.stderr !== undefined) return stderr
+    const held = child.pipes?.stderr?.read() as Buffer | null | undefined
+    if (held != null) stderr += held.toString('utf8', 0, Math.min(held.length, 65536))
+    return stderr
+  }
   const describe = (): string => exitCode !== undefined && exitCode !== 0
-    ? `conmon failed (exit ${exitCode}): ${stderr.trim().split('\n').pop() ?? ''}`
-    : stderr.trim()
+    ? `conmon failed (exit ${exitCode}): ${ownStderr().trim().split('\n').pop() ?? ''}`
+    : ownStderr().trim()
   const kill = (): void => {
     if (exitCode === undefined) { try { process.kill(pid, 'SIGKILL') } catch { /* already gone */ } }
     close()
