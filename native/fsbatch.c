@@ -1,9 +1,9 @@
 // conex's native helper for the file work the API service does per exec off its event loop, each as one job in
 // libuv's thread pool with one callback: removing an exec's bundle (a dozen files, a socket, FIFOs, a directory)
 // and writing conmon's pid into the cgroup.procs of every cgroup hierarchy. The CLI removes bundles with the same
-// code, synchronously. Through fs/promises these were ~30
-// thread-pool round trips per exec, each with its request objects and promise glue on the event loop: ~2.5 ms of
-// the service's CPU per exec (a --cpu-prof of 300 sequential API execs).
+// code, synchronously. Through fs/promises these were ~30 thread-pool round trips per exec, each with its request
+// objects and promise glue on the event loop: ~2.5 ms of the service's CPU per exec (a --cpu-prof of 300 sequential
+// API execs).
 #define _GNU_SOURCE
 #include "napi_common.h"
 #include <dirent.h>

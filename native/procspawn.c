@@ -227,7 +227,6 @@ static napi_value Spawn(napi_env env, napi_callback_info info) {
   return promise;
 }
 
-// pidfdSupported(): whether this kernel has pidfd_open (probed on our own pid).
 // pending(fd): bytes waiting in the pipe.
 static napi_value Pending(napi_env env, napi_callback_info info) {
   size_t argc = 1;
@@ -244,6 +243,7 @@ static napi_value Pending(napi_env env, napi_callback_info info) {
   return r;
 }
 
+// pidfdSupported(): whether this kernel has pidfd_open (probed on our own pid).
 static napi_value PidfdSupported(napi_env env, napi_callback_info info) {
   (void)info;
   int fd = (int)syscall(SYS_pidfd_open, getpid(), 0);

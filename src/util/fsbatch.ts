@@ -1,6 +1,6 @@
 // The API service's per-exec file work as one job each in libuv's thread pool (native/fsbatch.c): removing a
-// directory tree (also synchronously, for the CLI) and writing one string into several files. Through fs/promises each file operation was a
-// thread-pool round trip with its own request objects and promise on the event loop.
+// directory tree (also synchronously, for the CLI) and writing one string into several files. Through fs/promises
+// each file operation was a thread-pool round trip with its own request objects and promise on the event loop.
 import { getSystemErrorName } from 'node:util'
 import { loadAddon } from './addon'
 

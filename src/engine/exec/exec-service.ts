@@ -11,7 +11,7 @@ import { processStartTime } from '../../util/proc'
 import { buildExecProcess } from '../../oci/spec'
 import { parseDetachKeys } from '../../oci/conmon/detach-keys'
 import { pumpAttach } from '../../oci/conmon/attach-socket'
-import { startConmonExec, waitConmonExit, passthroughExit, execPaths, type ConmonExecSpawnOptions } from '../../oci/conmon/exec-session'
+import { startConmonExec, waitConmonExit, passthroughExit, execPaths, type ConmonExecSpawnOptions, type ExecExit } from '../../oci/conmon/exec-session'
 import { pumpPipes } from '../../oci/conmon/exec-pipes'
 import { lightSpawnAvailable } from '../../util/procspawn'
 import { writeResize } from '../../oci/conmon/ctl-fifo'
@@ -171,26 +171,21 @@ export async function startExecSession (ctx: EngineContext, s: ExecSessionRecord
     detachKeys: keys,
     onOutput: rec?.write,
   }
-  let exit
+  // Through the passthrough pipes or the attach socket; either way 'detached' when the client left or detached.
+  const hasTimeout = s.config.timeout > 0
+  let exit: ExecExit | undefined | 'detached'
   if (exec.pipes !== undefined) {
     const pump = pumpPipes(exec.pipes, io, o.signal)
-    const ended = passthroughExit(exec, c.id, s.config.timeout > 0)
+    const ended = passthroughExit(exec, c.id, hasTimeout)
     void ended.then(pump.exited, pump.exited)
-    if (await pump.done !== 'eof') {
-      rec?.close()
-      return { detached: true }
-    }
-    exit = await ended
+    exit = await pump.done === 'eof' ? await ended : 'detached'
   } else {
     const how = await pumpAttach(exec.socket as NonNullable<typeof exec.socket>, io, o.signal)
-    if (how !== 'eof') {
-      rec?.close()
-      exec.conmon.close()
-      return { detached: true }
-    }
-    exit = await waitConmonExit(exec, c.id, { hasTimeout: s.config.timeout > 0, timeoutMs: 60_000, isAlive: () => existsSync(execPaths(bundle, c.id).exitFile) || existsSync(bundle) })
+    if (how === 'eof') exit = await waitConmonExit(exec, c.id, { hasTimeout, timeoutMs: 60_000, isAlive: () => existsSync(execPaths(bundle, c.id).exitFile) || existsSync(bundle) })
+    else { exit = 'detached'; exec.conmon.close() }
   }
   rec?.close()
+  if (exit === 'detached') return { detached: true }
   let code: number
   if (exit === undefined) code = ctx.execs.get(s.id)?.exitCode ?? -1
   else code = exit.timedOut ? TIMEOUT_EXIT_CODE : exit.exitCode

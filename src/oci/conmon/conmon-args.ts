@@ -43,8 +43,9 @@ function shared (o: SharedConmonArgs): string[] {
   a.push('--runtime-arg', '--log-format=json', '--runtime-arg', '--log', `--runtime-arg=${o.ociLog}`)
   if (o.tty) a.push('-t')
   // With passthrough the process has our stdin pipe itself: conmon's -i would only make a pipe nobody writes to.
-  if (o.stdin && o.logPath !== 'passthrough') a.push('-i')
-  if (o.stdin && o.logPath !== 'passthrough' && o.leaveStdinOpen === true) a.push('--leave-stdin-open')
+  const conmonStdin = o.stdin && o.logPath !== 'passthrough'
+  if (conmonStdin) a.push('-i')
+  if (conmonStdin && o.leaveStdinOpen === true) a.push('--leave-stdin-open')
   if (o.exitCommand !== undefined && o.exitCommand.length > 0) {
     a.push('--exit-command', o.exitCommand[0])
     for (const x of o.exitCommand.slice(1)) a.push('--exit-command-arg', x)

@@ -11,7 +11,8 @@
 //
 // A client that goes away (abort) does not end the session, as with dockerd: the output is read and dropped until it
 // ends, so the process never blocks on a pipe nobody reads.
-import type { Readable, Writable, Duplex } from 'node:stream'
+import type { Writable } from 'node:stream'
+import type { Socket } from 'node:net'
 import type { ProcessPipes } from './spawn'
 import type { AttachEnd, AttachIo } from './attach-socket'
 import { STDOUT_ID, STDERR_ID } from './attach-socket'
@@ -22,7 +23,7 @@ export interface PipePump {
   done: Promise<AttachEnd>
   /** The process has exited: end each output pipe once it has given what it held. */
   exited: () => void
-  /** Settles once the pipes are closed (after an abort, later than `done`): the caller waits for it to let conmon go. */
+  /** Settles once the pipes are closed: with `done` when the streams end, later after an abort (they are read on). */
   closed: Promise<void>
 }
 
@@ -36,7 +37,7 @@ class OutputPipe {
   readonly ended: Promise<void>
   #resolve!: () => void
 
-  constructor (private readonly sock: Readable & { bytesRead: number, destroy: Duplex['destroy'] }, private readonly fd: number | undefined, sink: Writable | undefined, private readonly id: number, private readonly observe?: (id: number, data: Buffer) => void) {
+  constructor (private readonly sock: Socket, private readonly fd: number | undefined, sink: Writable | undefined, private readonly id: number, private readonly observe?: (id: number, data: Buffer) => void) {
     this.#sink = sink
     this.ended = new Promise((resolve) => { this.#resolve = resolve })
     sock.on('data', (b: Buffer) => this.#onData(b))

@@ -153,6 +153,10 @@ export async function startConmonExec (o: ConmonExecOptions): Promise<ConmonExec
 
 export interface ExecExit { exitCode: number, timedOut: boolean }
 
+// Whether conmon's -T killed the process: its last sync message says so, or the exit file holds -1 (a reaped process
+// never has that status), should the message come later than anyone waits.
+const timeoutFired = (last: PipeMessage | undefined, code: number): boolean => last?.message === 'command timed out' || code === -1
+
 // Waits for the exit code after the process ended (attach EOF) or, for a detached session, whenever it ends.
 // `isAlive` lets the wait give up when conmon died without writing the file (then exit code -1).
 export async function waitConmonExit (e: ConmonExec, containerId: string, o: { timeoutMs?: number, isAlive?: () => boolean, signal?: AbortSignal, hasTimeout?: boolean } = {}): Promise<ExecExit | undefined> {
@@ -168,7 +172,7 @@ export async function waitConmonExit (e: ConmonExec, containerId: string, o: { t
   let timedOut = false
   if (o.hasTimeout === true) {
     const last = await Promise.race([e.conmon.sync.next(), new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 500))])
-    timedOut = last?.message === 'command timed out' || code === -1
+    timedOut = timeoutFired(last, code)
   }
   e.conmon.close()
   return { exitCode: code, timedOut }
@@ -182,7 +186,7 @@ export async function passthroughExit (e: ConmonExec, containerId: string, hasTi
   const code = readExitFile(execPaths(e.bundle, containerId).exitFile) ?? m?.data
   trace('exec: exit file read')
   if (code === undefined) return undefined
-  return { exitCode: code, timedOut: m?.message === 'command timed out' || (hasTimeout && code === -1) }
+  return { exitCode: code, timedOut: hasTimeout && timeoutFired(m, code) }
 }
 
 // Reads a finished session's exit code from its bundle without waiting (crash recovery).
