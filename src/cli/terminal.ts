@@ -46,11 +46,19 @@ export function setupTerminal (o: { tty: boolean, stdin: boolean }): TerminalGua
  */
 export async function withTerminal (o: { tty: boolean, stdin: boolean }, fn: (term: TerminalGuard, streams: AttachStreams) => Promise<{ exitCode?: number, detached: boolean }>): Promise<number> {
   const term = setupTerminal(o)
+  // The streams are made when the engine first reads them: a session that takes the caller's fds themselves
+  // (cli/hand-over.ts) must find them untouched, and process.stdin, once made, may read ahead of the process.
+  let stdinMade = false
+  const streams: AttachStreams = {
+    get stdin () { if (!o.stdin) return undefined; stdinMade = true; return process.stdin },
+    get stdout () { return process.stdout },
+    get stderr () { return process.stderr },
+  }
   try {
-    const r = await fn(term, { stdin: o.stdin ? process.stdin : undefined, stdout: process.stdout, stderr: process.stderr })
+    const r = await fn(term, streams)
     return r.detached ? 0 : r.exitCode ?? 0
   } finally {
     term.restore()
-    if (o.stdin) process.stdin.pause()
+    if (stdinMade) process.stdin.pause()
   }
 }

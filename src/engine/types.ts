@@ -153,6 +153,12 @@ export interface AttachStreams {
 
 export interface ExecStartOptions {
   streams?: AttachStreams
+  /**
+   * The caller's own fds (the CLI's pipes and files; stdin only with -i) for the process itself, when the session
+   * streams without a tty: conmon hands them over (`-l passthrough`), `streams` are not touched and nothing is copied.
+   * Honoured by a one-shot (CLI) engine only; otherwise, or with recordPath, `streams` are used.
+   */
+  fds?: { stdin?: number, stdout: number, stderr: number }
   detach?: boolean
   /** Terminal size to apply before the process starts. */
   consoleSize?: [number, number]

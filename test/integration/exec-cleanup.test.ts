@@ -3,7 +3,7 @@
 import { test, describe, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
-import { SKIP, startFixture, assertNothingLeft, execIds, execInspect, waitFor, bundles } from './exec-common'
+import { SKIP, startFixture, assertNothingLeft, execIds, execInspect, waitFor, bundles, killAtEachStep, assertAllEnded } from './exec-common'
 import { CONEX_BIN, conmonsFor, mountsUnder, type Store, type RunResult } from '../helpers'
 
 describe('exec cleanup', { skip: SKIP }, () => {
@@ -73,7 +73,9 @@ describe('exec cleanup', { skip: SKIP }, () => {
 
   test('a CLI killed while attached does not leave its session behind: it is reaped with its exit code', async () => {
     // The session waits for a file we create after the kill, so it is surely running when its client dies.
-    const child = spawn(CONEX_BIN, [...store.flags, 'exec', 'c1', 'sh', '-c', 'while [ ! -e /tmp/go1 ]; do sleep 0.1; done; exit 9'], { stdio: 'ignore' })
+    // Sockets for stdout and stderr (Node's 'pipe'): the CLI keeps conmon's attach socket (with /dev/null or a shell's
+    // pipes it would hand them to the process: exec-handover.test.ts kills that CLI too).
+    const child = spawn(CONEX_BIN, [...store.flags, 'exec', 'c1', 'sh', '-c', 'while [ ! -e /tmp/go1 ]; do sleep 0.1; done; exit 9'], { stdio: ['ignore', 'pipe', 'pipe'] })
     const closed = new Promise((resolve) => child.on('close', resolve))
     const [id] = await sessions('c1', 1)
     await waitFor('the session\'s pid to be recorded', async () => (await execInspect(store, id)).Pid > 0 ? true : undefined)
@@ -90,22 +92,12 @@ describe('exec cleanup', { skip: SKIP }, () => {
     // conmon released, attached (before the process runs), pid received (before it is recorded), exit recorded
     // (before the bundle is removed). Wherever the kill lands, the session must end up recorded and cleaned.
     const steps = ['exec: spawn conmon', 'exec: conmon released', 'exec: attached', 'exec: pid received', 'exec: exit recorded']
-    for (const step of steps) {
+    await killAtEachStep(steps, (step) => {
       const script = step === 'exec: exit recorded' ? 'exit 3' : 'while [ ! -e /tmp/go2 ]; do sleep 0.1; done; exit 3'
-      const child = spawn(CONEX_BIN, [...store.flags, 'exec', 'c1', 'sh', '-c', script], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, CONEX_TRACE: '1' } })
-      const closed = new Promise((resolve) => child.on('close', resolve))
-      let seen = ''
-      child.stderr?.on('data', (d: Buffer) => { seen += d.toString(); if (seen.includes(step)) child.kill('SIGKILL') })
-      const killer = setTimeout(() => child.kill('SIGKILL'), 30_000)
-      await closed
-      clearTimeout(killer)
-      assert.ok(seen.includes(step), `the CLI never reported "${step}": ${seen}`)
-    }
+      return spawn(CONEX_BIN, [...store.flags, 'exec', 'c1', 'sh', '-c', script], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, CONEX_TRACE: '1' } })
+    })
     assert.equal((await store.conex(['exec', 'c1', 'touch', '/tmp/go2'])).code, 0)
-    await waitFor('every session to end and its bundle and conmon to go', async () => {
-      for (const id of await execIds(store, 'c1')) if ((await execInspect(store, id)).Running) return undefined
-      return bundles(store).length === 0 && conmonsFor(c1).length === 1 ? true : undefined
-    }, 60_000, 500)
+    await assertAllEnded(store, 'c1', c1)
   })
 
   test('nothing left behind', async () => { await assertNothingLeft(store) })

@@ -1,7 +1,7 @@
 // Shared set-up for the exec integration suites (test/integration/exec-*.test.ts): a store with a running busybox
 // container `c1`, bounded polling, and the "nothing left behind" check each suite ends with. Real conmon + runc.
 import assert from 'node:assert/strict'
-import { execFileSync } from 'node:child_process'
+import { execFileSync, type ChildProcess } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { existsSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
@@ -75,4 +75,28 @@ export async function assertNothingLeft (store: Store): Promise<void> {
   assert.deepEqual(mountsUnder(store.root), [])
   assert.deepEqual(mountsUnder(store.runroot), [])
   assert.deepEqual(bundles(store), [])
+}
+
+// SIGKILLs a CLI at each of `steps` (CONEX_TRACE=1 names them on its stderr): `start(step)` spawns one with its stderr
+// piped to us. Resolves once each has been killed at its step (or failed to report it: an assertion).
+export async function killAtEachStep (steps: string[], start: (step: string) => ChildProcess): Promise<void> {
+  for (const step of steps) {
+    const child = start(step)
+    // 'exit', not 'close': what the CLI started may hold its stderr (a handed-over pipe) until it is let go.
+    const exited = new Promise((resolve) => child.on('exit', resolve))
+    let seen = ''
+    child.stderr?.on('data', (d: Buffer) => { seen += d.toString(); if (seen.includes(step)) child.kill('SIGKILL') })
+    const killer = setTimeout(() => child.kill('SIGKILL'), 30_000)
+    await exited
+    clearTimeout(killer)
+    assert.ok(seen.includes(step), `the CLI never reported "${step}": ${seen}`)
+  }
+}
+
+// After killAtEachStep and the go-file: every session of the container ended, no bundle, only its own conmon left.
+export async function assertAllEnded (store: Store, ref: string, containerId: string): Promise<void> {
+  await waitFor('every session to end and its bundle and conmon to go', async () => {
+    for (const id of await execIds(store, ref)) if ((await execInspect(store, id)).Running) return undefined
+    return bundles(store).length === 0 && conmonsFor(containerId).length === 1 ? true : undefined
+  }, 60_000, 500)
 }

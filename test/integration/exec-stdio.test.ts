@@ -132,10 +132,12 @@ describe('exec stdio', { skip: SKIP }, () => {
     assert.equal(r.out, 'bye\n')
   })
 
-  test('a reader that goes away ends the CLI quietly with 141 (SIGPIPE); the session runs to its end', async () => {
-    // The session waits for a file we create once it is listed, then writes far more than `head` reads.
+  test('through the attach socket, a reader that goes away ends the CLI quietly with 141 (SIGPIPE); the session runs to its end', async () => {
+    // The session waits for a file we create once it is listed, then writes far more than `head` reads. Its stdout
+    // is a shell's pipe, which the CLI would hand to the process (exec-handover.test.ts: the process's own SIGPIPE);
+    // with exec_passthrough off it keeps the attach socket, as it does for sockets and terminals.
     const pipeline = runProgram('bash', ['-c', 'set -o pipefail; "$0" "$@" | head -c 5 >/dev/null; echo "status=${PIPESTATUS[0]}"', CONEX_BIN, ...store.flags,
-      'exec', 'c1', 'sh', '-c', 'while [ ! -e /tmp/go-epipe ]; do sleep 0.1; done; head -c 10000000 /dev/zero'], { timeoutMs: 60_000 })
+      'exec', 'c1', 'sh', '-c', 'while [ ! -e /tmp/go-epipe ]; do sleep 0.1; done; head -c 10000000 /dev/zero'], { timeoutMs: 60_000, env: { ...process.env, CONEX_EXEC_PASSTHROUGH: '0' } })
     const [id] = await waitFor('the session to be listed', async () => { const ids = await execIds(store, 'c1'); return ids.length === 1 ? ids : undefined })
     assert.equal((await store.conex(['exec', 'c1', 'touch', '/tmp/go-epipe'])).code, 0)
     const r = await pipeline

@@ -6,6 +6,7 @@ import type { Command, CliContext } from '../command'
 import { bool, int, list, str } from '../args'
 import { collectEnv } from '../env'
 import { withTerminal } from '../terminal'
+import { handOverFds } from '../hand-over'
 import { invalid } from '../../errors'
 import type { ExecSessionRecord } from '../../engine/types'
 import { toExecInspect } from '../inspect-shape'
@@ -154,6 +155,8 @@ async function runExec (ctx: CliContext, f: Parameters<typeof bool>[0], args: st
       return { detached: true }
     }
     term.onResize((h, w) => { void e.resizeExec(s.id, h, w).catch(() => undefined) })
-    return e.startExec(s.id, { streams, consoleSize: term.size, recordPath: str(f, 'record') })
+    // Pipes and files go to the process itself (no tty, no recording); terminals and sockets through conmon.
+    const fds = tty ? undefined : handOverFds({ stdin: interactive })
+    return e.startExec(s.id, { streams, ...(fds !== undefined ? { fds } : {}), consoleSize: term.size, recordPath: str(f, 'record') })
   })
 }

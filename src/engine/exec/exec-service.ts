@@ -77,16 +77,20 @@ export async function createExecSession (ctx: EngineContext, c0: ContainerRecord
 
 // In the service, an attached session without a tty streams through pipes that conmon hands to the process
 // (exec-pipes.ts). A tty needs conmon's pty, and a detached session its attach socket (for `exec attach`). The CLI
-// keeps the attach socket too: a CLI that dies (killed, or its reader gone: `conex exec c cmd | head -1`) must not
-// take the session with it, and only conmon, reading on, can see to that; the service reads on when a client goes.
-function passthroughFor (ctx: EngineContext, s: ExecSessionRecord, detach: boolean): ConmonExecSpawnOptions['passthrough'] {
-  if (detach || s.config.tty || ctx.oneShot || !ctx.cfg.execPassthrough || !lightSpawnAvailable()) return undefined
-  return { stdout: s.config.attachStdout, stderr: s.config.attachStderr }
+// hands over its own stdio when they are pipes or files (cli/hand-over.ts: `fds`), and nothing is copied; otherwise it
+// keeps the attach socket: with streams of its own to copy, a CLI that dies (killed, or its reader gone) must not take
+// the session with it, and only conmon, reading on, can see to that (the service reads on when a client goes).
+function passthroughFor (ctx: EngineContext, s: ExecSessionRecord, detach: boolean, o: ExecStartOptions): ConmonExecSpawnOptions['passthrough'] {
+  if (detach || s.config.tty || !ctx.cfg.execPassthrough || !lightSpawnAvailable()) return undefined
+  if (!ctx.oneShot) return { stdout: s.config.attachStdout, stderr: s.config.attachStderr }
+  if (o.fds === undefined || o.recordPath !== undefined || !s.config.attachStdout || !s.config.attachStderr) return undefined
+  if (s.config.attachStdin && o.fds.stdin === undefined) return undefined
+  return { ...(s.config.attachStdin ? { stdin: o.fds.stdin } : {}), stdout: o.fds.stdout, stderr: o.fds.stderr }
 }
 
 // What conmon's argv for a session depends on.
-function spawnOptions (ctx: EngineContext, c: ContainerRecord, s: ExecSessionRecord, detach: boolean): ConmonExecSpawnOptions {
-  const passthrough = passthroughFor(ctx, s, detach)
+function spawnOptions (ctx: EngineContext, c: ContainerRecord, s: ExecSessionRecord, detach: boolean, o: ExecStartOptions): ConmonExecSpawnOptions {
+  const passthrough = passthroughFor(ctx, s, detach, o)
   return {
     ...(passthrough !== undefined ? { passthrough } : {}),
     runtime: ctx.runtime, containerId: c.id, containerName: c.name, sessionId: s.id, bundle: ctx.layout.execBundle(s.id),
@@ -146,7 +150,8 @@ export async function startExecSession (ctx: EngineContext, s: ExecSessionRecord
   const detach = o.detach === true || o.streams === undefined
   const bundle = ctx.layout.execBundle(s.id)
   const keys = detachKeysFor(s, o.detachKeys)
-  const spawn = spawnOptions(ctx, c, s, detach)
+  const spawn = spawnOptions(ctx, c, s, detach, o)
+  const handedOver = typeof spawn.passthrough?.stdout === 'number'
   let exec
   try {
     const proc = buildExecProcess({ containerSpec: readContainerSpec(ctx, c), containerConfig: c.config, exec: s.config, rootfs: ctx.layout.rootfs(c.id), addTerm: false })
@@ -163,24 +168,27 @@ export async function startExecSession (ctx: EngineContext, s: ExecSessionRecord
   o.streams?.onStarted?.(exec.pid)
   if (detach || (exec.socket === undefined && exec.pipes === undefined)) { exec.conmon.close(); return { detached: true } }
   const rec = o.recordPath !== undefined ? openRecorder(o.recordPath, { tty: s.config.tty, size: o.consoleSize ?? s.config.consoleSize, command: s.config.command }) : undefined
+  // Read only when something is copied: the CLI's streams are made on first use, and a stdin stream reads ahead.
   const streams = o.streams as NonNullable<typeof o.streams>
-  const io = {
+  const io = (): Parameters<typeof pumpAttach>[1] => ({
     stdin: s.config.attachStdin ? streams.stdin : undefined,
     stdout: s.config.attachStdout ? streams.stdout : undefined,
     stderr: s.config.attachStderr ? (s.config.tty ? streams.stdout : streams.stderr) : undefined,
     detachKeys: keys,
     onOutput: rec?.write,
-  }
-  // Through the passthrough pipes or the attach socket; either way 'detached' when the client left or detached.
+  })
+  // The caller's own fds (nothing to copy: the exit message ends it), the passthrough pipes or the attach socket;
+  // 'detached' when the client left or detached.
   const hasTimeout = s.config.timeout > 0
   let exit: ExecExit | undefined | 'detached'
-  if (exec.pipes !== undefined) {
-    const pump = pumpPipes(exec.pipes, io, o.signal)
+  if (handedOver) exit = await passthroughExit(exec, c.id, hasTimeout)
+  else if (exec.pipes !== undefined) {
+    const pump = pumpPipes(exec.pipes, io(), o.signal)
     const ended = passthroughExit(exec, c.id, hasTimeout)
     void ended.then(pump.exited, pump.exited)
     exit = await pump.done === 'eof' ? await ended : 'detached'
   } else {
-    const how = await pumpAttach(exec.socket as NonNullable<typeof exec.socket>, io, o.signal)
+    const how = await pumpAttach(exec.socket as NonNullable<typeof exec.socket>, io(), o.signal)
     if (how === 'eof') exit = await waitConmonExit(exec, c.id, { hasTimeout, timeoutMs: 60_000, isAlive: () => existsSync(execPaths(bundle, c.id).exitFile) || existsSync(bundle) })
     else { exit = 'detached'; exec.conmon.close() }
   }

@@ -37,9 +37,10 @@ export interface ConmonExecOptions {
   attach: boolean
   /**
    * conmon's `-l passthrough`: the process's stdin, stdout and stderr are pipes to us (stdin when `stdin`, the outputs
-   * as asked; /dev/null otherwise), and conmon copies nothing and makes no attach socket. No tty; not re-attachable.
+   * as asked; /dev/null otherwise) or the caller's own fds (numbers: the CLI's pipes and files, stdin among them only
+   * with `stdin`), and conmon copies nothing and makes no attach socket. No tty; not re-attachable.
    */
-  passthrough?: { stdout: boolean, stderr: boolean }
+  passthrough?: { stdin?: number, stdout: boolean | number, stderr: boolean | number }
   preserveFds: number
   timeout: number
   consoleSize?: [number, number]
@@ -94,7 +95,7 @@ export async function spawnConmonExec (o: ConmonExecSpawnOptions): Promise<Conmo
       conmonPath: rt.conmonPath, args, cwd: o.bundle, preserveFds: o.preserveFds,
       cgroup: o.conmonCgroup === undefined ? undefined : { mode: rt.cgroupMode, path: o.conmonCgroup },
       joinAfterStart: p.conmonPidFile,
-      ...(o.passthrough !== undefined ? { stdio: { stdin: o.stdin, ...o.passthrough } } : {}),
+      ...(o.passthrough !== undefined ? { stdio: { stdin: o.stdin && (o.passthrough.stdin ?? true), stdout: o.passthrough.stdout, stderr: o.passthrough.stderr } } : {}),
     })
   } catch (err) {
     cleanupExecBundle(o.bundle)

@@ -31,12 +31,16 @@ export interface SpawnConmonOptions {
   /** Extra environment for conmon (e.g. XDG_RUNTIME_DIR). */
   env?: Record<string, string>
   /**
-   * conmon's own stdin, stdout and stderr become pipes to us (true) or /dev/null (false), for `-l passthrough`, which
-   * hands them to the process. Needs the addon's spawn (lightSpawnAvailable): child_process destroys a child's stdin
-   * when the child exits, and conmon's first process exits at once.
+   * conmon's own stdin, stdout and stderr become pipes to us (true), /dev/null (false) or one of our own fds, passed
+   * as it is (a number: the CLI's pipes and files), for `-l passthrough`, which hands them to the process. Needs the
+   * addon's spawn (lightSpawnAvailable): child_process destroys a child's stdin when the child exits, and conmon's
+   * first process exits at once.
    */
-  stdio?: { stdin: boolean, stdout: boolean, stderr: boolean }
+  stdio?: PassthroughStdio
 }
+
+/** A passthrough session's stdin, stdout and stderr: a pipe to us (true), /dev/null (false) or this fd of ours. */
+export interface PassthroughStdio { stdin: boolean | number, stdout: boolean | number, stderr: boolean | number }
 
 /** Our ends of a passthrough session's stdio pipes, with their fd numbers (for pendingBytes). */
 export interface ProcessPipes {
@@ -82,6 +86,8 @@ interface Spawned {
   exited: Promise<number>
 }
 
+const as = (s: boolean | number, pipe: 'read' | 'write'): LightStdio => typeof s === 'number' ? s : s ? pipe : 'ignore'
+
 // conmon's fds: stdin and stdout /dev/null, stderr a pipe to us (with `io`, passthrough: the process's three pipes or
 // /dev/null), the caller's fds 3..3+n-1 as they are, then the sync, start and attach pipes. posix_spawn through conex's addon where it can (no fork of this whole process; see
 // src/util/procspawn.ts), child_process otherwise. Either way conmon gets a session of its own (a ^C to the CLI
@@ -91,7 +97,7 @@ async function spawnProcess (file: string, args: string[], cwd: string, env: Rec
   for (let fd = 3; fd < 3 + n; fd++) preserved.push(fd)
   const std: LightStdio[] = io === undefined
     ? ['ignore', 'ignore', 'read']
-    : [io.stdin ? 'write' : 'ignore', io.stdout ? 'read' : 'ignore', io.stderr ? 'read' : 'ignore']
+    : [as(io.stdin, 'write'), as(io.stdout, 'read'), as(io.stderr, 'read')]
   const light = await spawnLight({ file, args, env, cwd, stdio: [...std, ...preserved, 'read', 'write', 'read'], ...(io !== undefined ? { pipeSize: PASSTHROUGH_PIPE_SIZE } : {}) })
   if (light !== undefined) {
     const p = light.pipes
