@@ -1,5 +1,8 @@
 // The measurements. Every section interleaves engines (A, B, C, A, B, C, ...) so slow drifts on the host are
 // spread over all of them, bounds every loop and every child process, and records failures instead of throwing.
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
 import { ApiClient } from './api.mjs'
 import { CONTAINER } from './engines.mjs'
 import { abort, countFiles, describeFailure, descendants, listProcesses, log, mountsUnder, procStatus, run, sleep, summarize } from './util.mjs'
@@ -29,18 +32,22 @@ export function latencyCases (E, floor) {
   const clients = []
   const client = (sock, prefix) => { const c = new ApiClient(sock, prefix); clients.push(c); return c }
 
+  // Every CLI runs with pipes for stdin, stdout and stderr, as a shell pipeline gives them (util.mjs, fifoStdio).
   for (const name of ['conex', 'dockerd', 'podman', 'null']) {
     const e = E[name]
     if (!e) continue
     const via = name === 'dockerd' ? 'dockerd' : name === 'null' ? 'the null engine (the docker CLI\'s own cost)' : `${name} service`
     add('docker CLI', `docker exec bench true → ${via}`, name, e.dockerCli, async () =>
-      (await cliOk('docker', ['exec', CONTAINER, 'true'], { env: e.dockerCli.env, timeoutMs: 30_000 })).ms)
+      (await cliOk('docker', ['exec', CONTAINER, 'true'], { env: e.dockerCli.env, timeoutMs: 30_000, shellPipes: true })).ms)
   }
   for (const name of ['conex', 'podman']) {
     const e = E[name]
     add('engine CLI', `${name} exec bench true`, name, e.cli, async () =>
-      (await cliOk(e.cli.cmd, [...e.cli.args, 'exec', CONTAINER, 'true'], { env: e.cli.env, timeoutMs: 30_000 })).ms)
+      (await cliOk(e.cli.cmd, [...e.cli.args, 'exec', CONTAINER, 'true'], { env: e.cli.env, timeoutMs: 30_000, shellPipes: true })).ms)
   }
+  // conex's other path: with sockets for stdio (Node's child_process; terminals likewise) it keeps conmon's attach socket.
+  add('engine CLI', 'conex exec bench true, stdio socketpairs (attach socket)', 'conex', E.conex.cli, async () =>
+    (await cliOk(E.conex.cli.cmd, [...E.conex.cli.args, 'exec', CONTAINER, 'true'], { env: E.conex.cli.env, timeoutMs: 30_000 })).ms)
   for (const name of ['conex', 'dockerd', 'podman', 'null']) {
     const e = E[name]
     if (!e) continue
@@ -110,6 +117,26 @@ export async function measureLatency (E, floor, { iterations, warmup }) {
 
 // ------------------------------------------------------------------------------------------ throughput
 
+// The CLI rows run as a user's shell runs them: the CLI between two pipes, with C programs at the other ends (GNU
+// `head` writing, GNU `wc -c` counting: each several GB/s here) and its stderr a file or a pipe. A Node harness at
+// the ends was the ceiling itself (about 500 MB/s through a pipe), and its child_process stdio are socketpairs,
+// which no shell gives (conex hands pipes and files to the process and keeps conmon's attach socket for sockets:
+// the "stdio socketpairs" rows). The pipeline's status is the CLI's.
+const STDOUT_PIPELINE = 'set -o pipefail; "$@" 2> "$ERRF" | wc -c'
+const STDIN_PIPELINE = 'set -o pipefail; head -c "$N" /dev/zero | "$@" 2>&1 | cat'
+
+async function stdoutPipeline (argv, env, bytes, timeoutMs) {
+  const errf = path.join(os.tmpdir(), `bench-stderr-${process.pid}-${Date.now()}`)
+  try {
+    const r = await cliOk('bash', ['-c', STDOUT_PIPELINE, 'bash', ...argv], { env: { ...env, ERRF: errf }, timeoutMs })
+    const got = Number(r.stdout.trim())
+    if (got !== bytes) throw new Error(`got ${got} stdout bytes, expected ${bytes}`)
+    return { bytes, ms: r.ms }
+  } finally {
+    fs.rmSync(errf, { force: true })
+  }
+}
+
 function throughputCases (E, { stdoutSizes, stdinSize }) {
   const cases = []
   const add = (kind, path, sizeMiB, engine, label, part, fn) => {
@@ -139,17 +166,17 @@ function throughputCases (E, { stdoutSizes, stdinSize }) {
       const [cmd, args, env, part, label] = name === 'dockerd'
         ? ['docker', [], e.dockerCli.env, e.dockerCli, 'docker exec → dockerd']
         : [e.cli.cmd, e.cli.args ?? [], e.cli.env, e.cli, `${name} exec`]
-      add('stdout', 'CLI', mib, name, label, part, async () => {
-        const r = await cliOk(cmd, [...args, 'exec', CONTAINER, ...ddCmd(mib)], { env, countOnly: true, timeoutMs: timeoutFor(mib) })
-        if (r.stdoutBytes !== bytes) throw new Error(`got ${r.stdoutBytes} stdout bytes, expected ${bytes}`)
-        return { bytes, ms: r.ms }
-      })
+      add('stdout', 'CLI', mib, name, label, part, async () => stdoutPipeline([cmd, ...args, 'exec', CONTAINER, ...ddCmd(mib)], env, bytes, timeoutFor(mib)))
+      if (name === 'conex') {
+        add('stdout', 'CLI', mib, name, `${label}, stdio socketpairs (attach socket)`, part, async () => {
+          const r = await cliOk(cmd, [...args, 'exec', CONTAINER, ...ddCmd(mib)], { env, countOnly: true, timeoutMs: timeoutFor(mib) })
+          if (r.stdoutBytes !== bytes) throw new Error(`got ${r.stdoutBytes} stdout bytes, expected ${bytes}`)
+          return { bytes, ms: r.ms }
+        })
+      }
     }
-    add('stdout', 'CLI', mib, 'null', 'host busybox dd, no container: harness ceiling', { ok: true }, async () => {
-      const r = await cliOk('/bin/busybox', ddCmd(mib), { countOnly: true, timeoutMs: timeoutFor(mib) })
-      if (r.stdoutBytes !== bytes) throw new Error(`got ${r.stdoutBytes} stdout bytes, expected ${bytes}`)
-      return { bytes, ms: r.ms }
-    })
+    add('stdout', 'CLI', mib, 'null', 'host busybox dd, no container: harness ceiling', { ok: true }, async () =>
+      stdoutPipeline(['/bin/busybox', ...ddCmd(mib)], process.env, bytes, timeoutFor(mib)))
   }
   const inBytes = stdinSize * MiB
   // The stdin sink must not be the bottleneck: busybox `wc -c` reads ~200 MB/s here, `dd of=/dev/null bs=1M
@@ -179,14 +206,21 @@ function throughputCases (E, { stdoutSizes, stdinSize }) {
       ? ['docker', [], e.dockerCli.env, e.dockerCli, 'docker exec -i → dockerd']
       : [e.cli.cmd, e.cli.args ?? [], e.cli.env, e.cli, `${name} exec -i`]
     add('stdin', 'CLI', stdinSize, name, label, part, async () => {
-      const r = await cliOk(cmd, [...args, 'exec', '-i', CONTAINER, ...sinkCmd], { env, stdinZeros: inBytes, timeoutMs: timeoutFor(stdinSize) })
-      checkSink(r.stderr)
+      const r = await cliOk('bash', ['-c', STDIN_PIPELINE, 'bash', cmd, ...args, 'exec', '-i', CONTAINER, ...sinkCmd], { env: { ...env, N: String(inBytes) }, timeoutMs: timeoutFor(stdinSize) })
+      checkSink(r.stdout)
       return { bytes: inBytes, ms: r.ms }
     })
+    if (name === 'conex') {
+      add('stdin', 'CLI', stdinSize, name, `${label}, stdio socketpairs (attach socket)`, part, async () => {
+        const r = await cliOk(cmd, [...args, 'exec', '-i', CONTAINER, ...sinkCmd], { env, stdinZeros: inBytes, timeoutMs: timeoutFor(stdinSize) })
+        checkSink(r.stderr)
+        return { bytes: inBytes, ms: r.ms }
+      })
+    }
   }
   add('stdin', 'CLI', stdinSize, 'null', 'host busybox dd of=/dev/null, no container: harness ceiling', { ok: true }, async () => {
-    const r = await cliOk('/bin/busybox', sinkCmd, { stdinZeros: inBytes, timeoutMs: timeoutFor(stdinSize) })
-    checkSink(r.stderr)
+    const r = await cliOk('bash', ['-c', STDIN_PIPELINE, 'bash', '/bin/busybox', ...sinkCmd], { env: { ...process.env, N: String(inBytes) }, timeoutMs: timeoutFor(stdinSize) })
+    checkSink(r.stdout)
     return { bytes: inBytes, ms: r.ms }
   })
   return { cases, close: () => clients.forEach((c) => c.close()) }

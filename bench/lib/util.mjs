@@ -1,7 +1,9 @@
 // Small helpers shared by the benchmark harness: bounded child processes, /proc readers, statistics.
 // Node built-ins only; nothing here knows about a particular engine.
-import { spawn } from 'node:child_process'
+import { spawn, execFileSync } from 'node:child_process'
 import fs from 'node:fs'
+import net from 'node:net'
+import os from 'node:os'
 import path from 'node:path'
 
 /** Set on SIGINT/SIGTERM: measurement loops stop at their next step while the harness tears down. */
@@ -41,38 +43,46 @@ export async function pumpZeros (stream, total) {
  */
 export function run (cmd, args, opts = {}) {
   if (opts.outFile) return runToFile(cmd, args, opts)
-  const { env, cwd, input, timeoutMs = 60_000, countOnly = false, stdinZeros = 0, maxKeep = 1 << 20 } = opts
+  const { env, cwd, input, timeoutMs = 60_000, countOnly = false, stdinZeros = 0, maxKeep = 1 << 20, shellPipes = false } = opts
   return new Promise((resolve) => {
     const t0 = process.hrtime.bigint()
     let child
+    let io
     try {
-      child = spawn(cmd, args, { env: env ?? process.env, cwd, stdio: ['pipe', 'pipe', 'pipe'] })
+      io = shellPipes ? fifoStdio() : undefined
+      child = spawn(cmd, args, { env: env ?? process.env, cwd, stdio: io?.child ?? ['pipe', 'pipe', 'pipe'] })
     } catch (e) {
+      io?.close()
       resolve({ code: -1, signal: null, ms: 0, stdout: '', stderr: '', stdoutBytes: 0, timedOut: false, error: e.message })
       return
     }
+    io?.closeChildEnds()
+    const [stdin, stdout, stderr] = io?.ours ?? [child.stdin, child.stdout, child.stderr]
     const out = []; let kept = 0; let stdoutBytes = 0
     const err = []; let errKept = 0
     let timedOut = false; let spawnError; let stdinError
-    child.stdout.on('data', (d) => {
+    stdout.on('data', (d) => {
       stdoutBytes += d.length
       if (!countOnly && kept < maxKeep) { out.push(d); kept += d.length }
     })
-    child.stderr.on('data', (d) => { if (errKept < 65536) { err.push(d); errKept += d.length } })
-    child.stdin.on('error', (e) => { stdinError = e })
+    stderr.on('data', (d) => { if (errKept < 65536) { err.push(d); errKept += d.length } })
+    stdin.on('error', (e) => { stdinError = e })
     const timer = setTimeout(() => { timedOut = true; child.kill('SIGKILL') }, timeoutMs)
     child.on('error', (e) => { spawnError = e })
     let settled = false; let exitInfo
     // a grandchild that keeps our pipes open must not keep us waiting forever once the child itself is gone
     child.on('exit', (code, signal) => {
       exitInfo = [code, signal]
-      setTimeout(() => { if (!settled) { child.stdout.destroy(); child.stderr.destroy(); finish(code, signal) } }, 2000).unref()
+      setTimeout(() => { if (!settled) { stdout.destroy(); stderr.destroy(); finish(code, signal) } }, 2000).unref()
     })
-    child.on('close', (code, signal) => finish(code ?? exitInfo?.[0], signal ?? exitInfo?.[1]))
+    // With our own pipes, 'close' is the child's exit alone: the end is both pipes' EOF after it.
+    const closed = io === undefined ? new Promise((resolve) => child.on('close', (code, signal) => resolve([code, signal]))) : Promise.all([ended(stdout), ended(stderr), new Promise((resolve) => child.on('close', (code, signal) => resolve([code, signal])))]).then((v) => v[2])
+    void closed.then(([code, signal]) => finish(code ?? exitInfo?.[0], signal ?? exitInfo?.[1]))
     const finish = (code, signal) => {
       if (settled) return
       settled = true
       clearTimeout(timer)
+      io?.close()
       const ms = Number(process.hrtime.bigint() - t0) / 1e6
       resolve({
         code: code ?? -1,
@@ -85,10 +95,48 @@ export function run (cmd, args, opts = {}) {
         error: spawnError?.message ?? (timedOut ? `timed out after ${timeoutMs} ms` : stdinError ? `stdin: ${stdinError.message}` : undefined)
       })
     }
-    if (input !== undefined) child.stdin.end(input)
-    else if (stdinZeros > 0) pumpZeros(child.stdin, stdinZeros).then(() => child.stdin.end(), (e) => { stdinError = e })
-    else child.stdin.end()
+    if (input !== undefined) stdin.end(input)
+    else if (stdinZeros > 0) pumpZeros(stdin, stdinZeros).then(() => stdin.end(), (e) => { stdinError = e })
+    else stdin.end()
   })
+}
+
+const ended = (stream) => new Promise((resolve) => { stream.once('close', resolve); stream.once('end', resolve) })
+
+let fifoSeq = 0
+
+/**
+ * The child's stdin, stdout and stderr as a shell's pipeline gives them: pipes (FIFOs, unlinked once open). Node's
+ * child_process gives socketpairs, which no shell does, and `conex exec` hands only pipes and files to the process
+ * itself (on a socket, opening /dev/stdout fails); docker and podman copy either alike.
+ */
+function fifoStdio () {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `bench-fifo-${process.pid}-${fifoSeq++}-`))
+  const mk = (name) => { const p = path.join(dir, name); execFileSync('mkfifo', [p]); return p }
+  const C = fs.constants
+  const opened = []
+  const open = (p, flags) => { const fd = fs.openSync(p, flags); opened.push(fd); return fd }
+  try {
+    const pin = mk('in'); const pout = mk('out'); const perr = mk('err')
+    // Ours first where an open would block: O_RDWR for stdin (the child's O_RDONLY then finds a writer; the child
+    // sees EOF once ours is closed), O_NONBLOCK for the outputs' read ends. The child's ends are plain blocking fds.
+    const inOurs = open(pin, C.O_RDWR); const inChild = open(pin, C.O_RDONLY)
+    const outOurs = open(pout, C.O_RDONLY | C.O_NONBLOCK); const outChild = open(pout, C.O_WRONLY)
+    const errOurs = open(perr, C.O_RDONLY | C.O_NONBLOCK); const errChild = open(perr, C.O_WRONLY)
+    fs.rmSync(dir, { recursive: true, force: true })
+    const ours = [
+      new net.Socket({ fd: inOurs, readable: false, writable: true }),
+      new net.Socket({ fd: outOurs, readable: true, writable: false }),
+      new net.Socket({ fd: errOurs, readable: true, writable: false }),
+    ]
+    let childOpen = true
+    const closeChildEnds = () => { if (childOpen) { childOpen = false; for (const fd of [inChild, outChild, errChild]) fs.closeSync(fd) } }
+    return { child: [inChild, outChild, errChild], ours, closeChildEnds, close: () => { closeChildEnds(); for (const s of ours) s.destroy() } }
+  } catch (e) {
+    for (const fd of opened) { try { fs.closeSync(fd) } catch {} }
+    fs.rmSync(dir, { recursive: true, force: true })
+    throw e
+  }
 }
 
 function runToFile (cmd, args, { env, cwd, timeoutMs = 60_000, outFile }) {
