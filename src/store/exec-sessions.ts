@@ -43,6 +43,7 @@ export class ExecSessionStore {
       // Reads on every container sync and inspect: only the rows that need attention, or ids only, so their cost
       // does not grow with the ended sessions kept for inspection (up to the retention bound per container).
       activeForContainer: "SELECT * FROM exec_sessions WHERE container_id = ? AND state IN ('created', 'running') ORDER BY created_at, rowid",
+      runningForContainer: "SELECT * FROM exec_sessions WHERE container_id = ? AND state = 'running' ORDER BY created_at, rowid",
       idsForContainer: 'SELECT id FROM exec_sessions WHERE container_id = ? ORDER BY created_at, rowid',
       running: "SELECT * FROM exec_sessions WHERE state = 'running' ORDER BY created_at",
       delete: 'DELETE FROM exec_sessions WHERE id = ?',
@@ -80,6 +81,7 @@ export class ExecSessionStore {
   forContainer (containerId: string): ExecSessionRecord[] { return (this.#q.byContainer.all(containerId) as Row[]).map(fromRow) }
   /** The container's sessions that have not ended (created or running). */
   activeForContainer (containerId: string): ExecSessionRecord[] { return (this.#q.activeForContainer.all(containerId) as Row[]).map(fromRow) }
+  runningForContainer (containerId: string): ExecSessionRecord[] { return (this.#q.runningForContainer.all(containerId) as Row[]).map(fromRow) }
   /** Ids of all the container's sessions, ended ones included, oldest first. */
   idsForContainer (containerId: string): string[] { return this.#q.idsForContainer.all(containerId) as string[] }
   running (): ExecSessionRecord[] { return (this.#q.running.all() as Row[]).map(fromRow) }

@@ -134,7 +134,9 @@ export async function reapExecSessions (ctx: EngineContext, c: ContainerRecord):
     if (now - (seen.get(c.id) ?? 0) < REAP_INTERVAL_MS) return
     seen.set(c.id, now)
   }
-  for (const s of ctx.execs.activeForContainer(c.id)) {
+  // While the container runs, only started sessions can have ended: created ones (a client that never starts them:
+  // hundreds, until they expire) are not read at every sync.
+  for (const s of running ? ctx.execs.runningForContainer(c.id) : ctx.execs.activeForContainer(c.id)) {
     if (s.state === 'running') reapExecSession(ctx, s, running)
     // A session created but never started does not survive its container's run.
     else if (!running) execTx(ctx, () => ctx.execs.remove(s.id))
