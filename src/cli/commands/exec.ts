@@ -83,7 +83,7 @@ export const exec: Command = {
   name: 'exec',
   usage: 'conex exec [options] CONTAINER COMMAND [ARG...]',
   summary: 'Run a process in a running container',
-  description: 'Run a process in a running container.\n\nArguments after CONTAINER belong to the command. Exit status: the command\'s own; 124 when --timeout\nkilled it; 125 for conex errors; 126 when the command cannot be invoked; 127 when it is not found.',
+  description: 'Run a process in a running container.\n\nArguments after CONTAINER belong to the command. Exit status: the command\'s own; 124 when --timeout\nkilled it; 125 for conex errors; 126 when the command cannot be invoked; 127 when it is not found.\n\nWithout -t, when stdout and stderr (and stdin with -i) are pipes or files, the process gets them itself,\nas from a shell: nothing is copied or read ahead, and a reader that goes away is the process\'s SIGPIPE.\nOn a terminal or sockets, conex copies the streams through conmon.',
   examples: ['conex exec web ls /', 'conex exec -it web sh', 'conex exec -d web sleep 60', 'echo hi | conex exec -i web cat', 'conex exec --timeout 5 web sleep 60'],
   interspersed: false,
   flags: [
