@@ -78,7 +78,8 @@ export function run (cmd, args, opts = {}) {
       setTimeout(() => { if (!settled) { stdout.destroy(); stderr.destroy(); finish(code, signal) } }, 2000).unref()
     })
     // With our own pipes, 'close' is the child's exit alone: the end is both pipes' EOF after it.
-    const closed = io === undefined ? new Promise((resolve) => child.on('close', (code, signal) => resolve([code, signal]))) : Promise.all([ended(stdout), ended(stderr), new Promise((resolve) => child.on('close', (code, signal) => resolve([code, signal])))]).then((v) => v[2])
+    const exited = new Promise((resolve) => child.on('close', (code, signal) => resolve([code, signal])))
+    const closed = io === undefined ? exited : Promise.all([exited, ended(stdout), ended(stderr)]).then(([x]) => x)
     void closed.then(([code, signal]) => finish(code ?? exitInfo?.[0], signal ?? exitInfo?.[1]))
     const finish = (code, signal) => {
       if (settled) return

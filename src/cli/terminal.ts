@@ -46,13 +46,13 @@ export function setupTerminal (o: { tty: boolean, stdin: boolean }): TerminalGua
  */
 export async function withTerminal (o: { tty: boolean, stdin: boolean }, fn: (term: TerminalGuard, streams: AttachStreams) => Promise<{ exitCode?: number, detached: boolean }>): Promise<number> {
   const term = setupTerminal(o)
-  // The streams are made when the engine first reads them: a session that takes the caller's fds themselves
-  // (cli/hand-over.ts) must find them untouched, and process.stdin, once made, may read ahead of the process.
+  // stdin is made when the engine first reads it: process.stdin, once made, may read ahead of the process, and a
+  // session that takes the caller's fds themselves (cli/hand-over.ts) never reads it.
   let stdinMade = false
   const streams: AttachStreams = {
     get stdin () { if (!o.stdin) return undefined; stdinMade = true; return process.stdin },
-    get stdout () { return process.stdout },
-    get stderr () { return process.stderr },
+    stdout: process.stdout,
+    stderr: process.stderr,
   }
   try {
     const r = await fn(term, streams)

@@ -3,7 +3,7 @@
 import { test, describe, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
-import { SKIP, startFixture, assertNothingLeft, execIds, execInspect, waitFor, bundles, killAtEachStep, assertAllEnded } from './exec-common'
+import { SKIP, startFixture, assertNothingLeft, execIds, waitFor, bundles, killAtEachStep, assertAllEnded, killWhileRunning } from './exec-common'
 import { CONEX_BIN, conmonsFor, mountsUnder, type Store, type RunResult } from '../helpers'
 
 describe('exec cleanup', { skip: SKIP }, () => {
@@ -76,15 +76,8 @@ describe('exec cleanup', { skip: SKIP }, () => {
     // Sockets for stdout and stderr (Node's 'pipe'): the CLI keeps conmon's attach socket (with /dev/null or a shell's
     // pipes it would hand them to the process: exec-handover.test.ts kills that CLI too).
     const child = spawn(CONEX_BIN, [...store.flags, 'exec', 'c1', 'sh', '-c', 'while [ ! -e /tmp/go1 ]; do sleep 0.1; done; exit 9'], { stdio: ['ignore', 'pipe', 'pipe'] })
-    const closed = new Promise((resolve) => child.on('close', resolve))
-    const [id] = await sessions('c1', 1)
-    await waitFor('the session\'s pid to be recorded', async () => (await execInspect(store, id)).Pid > 0 ? true : undefined)
-    child.kill('SIGKILL')
-    await closed
-    assert.equal((await store.conex(['exec', 'c1', 'touch', '/tmp/go1'])).code, 0)
-    const s = await waitFor('the orphaned session to be recorded', async () => { const x = await execInspect(store, id); return x.Running ? undefined : x }, 30_000, 250)
+    const s = await killWhileRunning(store, 'c1', child, '/tmp/go1')
     assert.equal(s.ExitCode, 9)
-    await waitFor('its bundle and conmon to go', () => bundles(store).includes(id) || conmonsFor(id).length > 0 ? undefined : true, 30_000, 250)
   })
 
   test('CLIs killed at each step of the start leave no session running, no bundle and no conmon', async () => {

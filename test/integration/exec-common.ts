@@ -77,6 +77,21 @@ export async function assertNothingLeft (store: Store): Promise<void> {
   assert.deepEqual(bundles(store), [])
 }
 
+// SIGKILLs `child`, a CLI attached to the container's only session, once that session has a pid; then creates `goFile`
+// in `ref` (the session waits for it) and returns the session as recorded at its end, once its bundle and conmon
+// are gone too.
+export async function killWhileRunning (store: Store, ref: string, child: ChildProcess, goFile: string): Promise<ExecInspect> {
+  const closed = new Promise((resolve) => child.on('close', resolve))
+  const [id] = await waitFor(`the session in ${ref} to be listed`, async () => { const ids = await execIds(store, ref); return ids.length === 1 ? ids : undefined })
+  await waitFor('the session\'s pid to be recorded', async () => (await execInspect(store, id)).Pid > 0 ? true : undefined)
+  child.kill('SIGKILL')
+  await closed
+  assert.equal((await store.conex(['exec', ref, 'touch', goFile])).code, 0)
+  const s = await waitFor('the orphaned session to be recorded', async () => { const x = await execInspect(store, id); return x.Running ? undefined : x }, 30_000, 250)
+  await waitFor('its bundle and conmon to go', () => bundles(store).includes(id) || conmonsFor(id).length > 0 ? undefined : true, 30_000, 250)
+  return s
+}
+
 // SIGKILLs a CLI at each of `steps` (CONEX_TRACE=1 names them on its stderr): `start(step)` spawns one with its stderr
 // piped to us. Resolves once each has been killed at its step (or failed to report it: an assertion).
 export async function killAtEachStep (steps: string[], start: (step: string) => ChildProcess): Promise<void> {

@@ -9,8 +9,8 @@ import { spawn } from 'node:child_process'
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { SKIP, startFixture, sha256, assertNothingLeft, waitFor, execIds, execInspect, bundles, killAtEachStep, assertAllEnded } from './exec-common'
-import { CONEX_BIN, conmonsFor, runProgram, type RunResult, type Store } from '../helpers'
+import { SKIP, startFixture, sha256, assertNothingLeft, killAtEachStep, assertAllEnded, killWhileRunning } from './exec-common'
+import { CONEX_BIN, runProgram, type RunResult, type Store } from '../helpers'
 
 const MiB = 1024 * 1024
 
@@ -100,16 +100,9 @@ describe('exec hands pipes and files over', { skip: SKIP }, () => {
 
   test('a CLI killed while its process runs: the process keeps the caller\'s file and runs to its end, which is recorded', async () => {
     const child = spawn('bash', ['-c', 'exec cx exec c1 sh -c "while [ ! -e /tmp/go-h1 ]; do sleep 0.1; done; echo done; exit 9" > "$T/killed"'], { env, stdio: 'ignore' })
-    const closed = new Promise((resolve) => child.on('close', resolve))
-    const [id] = await waitFor('the session to be listed', async () => { const ids = await execIds(store, 'c1'); return ids.length === 1 ? ids : undefined })
-    await waitFor('the session\'s pid to be recorded', async () => (await execInspect(store, id)).Pid > 0 ? true : undefined)
-    child.kill('SIGKILL')
-    await closed
-    assert.equal((await store.conex(['exec', 'c1', 'touch', '/tmp/go-h1'])).code, 0)
-    const s = await waitFor('the session to be recorded', async () => { const x = await execInspect(store, id); return x.Running ? undefined : x }, 30_000, 250)
+    const s = await killWhileRunning(store, 'c1', child, '/tmp/go-h1')
     assert.equal(s.ExitCode, 9)
     assert.equal(readFileSync(join(dir, 'killed'), 'utf8'), 'done\n')
-    await waitFor('its bundle and conmon to go', () => bundles(store).includes(id) || conmonsFor(id).length > 0 ? undefined : true, 30_000, 250)
   })
 
   test('CLIs killed at each step of a handed-over start leave no session running, no bundle and no conmon', async () => {
