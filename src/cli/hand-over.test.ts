@@ -47,13 +47,17 @@ test('terminals, sockets, directories and closed fds cannot', () => {
   assert.equal(canHandOver(fd), false)
 })
 
-test('handOverFds: all three or none; stdin only with -i', () => {
+test('handOverFds: each stream handed over or copied; nothing when none can be; stdin only with -i', () => {
   const file = open(join(dir, 'file'), constants.O_RDONLY)
   const nul = open('/dev/null', constants.O_WRONLY)
   const pty = open('/dev/ptmx', constants.O_RDWR | constants.O_NOCTTY)
+  const sockFd = (client as unknown as { _handle: { fd: number } })._handle.fd
   assert.deepEqual(handOverFds({ stdin: true }, [file, nul, nul]), { stdin: file, stdout: nul, stderr: nul })
   assert.deepEqual(handOverFds({ stdin: false }, [pty, nul, nul]), { stdout: nul, stderr: nul })
-  assert.equal(handOverFds({ stdin: true }, [pty, nul, nul]), undefined)
-  assert.equal(handOverFds({ stdin: false }, [file, pty, nul]), undefined)
-  assert.equal(handOverFds({ stdin: false }, [file, nul, pty]), undefined)
+  assert.deepEqual(handOverFds({ stdin: true }, [pty, nul, nul]), { stdin: 'copy', stdout: nul, stderr: nul })
+  assert.deepEqual(handOverFds({ stdin: false }, [file, pty, nul]), { stdout: 'copy', stderr: nul })
+  assert.deepEqual(handOverFds({ stdin: false }, [file, nul, pty]), { stdout: nul, stderr: 'copy' })
+  assert.deepEqual(handOverFds({ stdin: true }, [file, pty, sockFd]), { stdin: file, stdout: 'copy', stderr: 'copy' })
+  assert.equal(handOverFds({ stdin: false }, [file, pty, sockFd]), undefined)
+  assert.equal(handOverFds({ stdin: true }, [pty, pty, pty]), undefined)
 })

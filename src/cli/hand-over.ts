@@ -1,20 +1,25 @@
 // Which of the CLI's own stdio an attached `conex exec` without a tty can give the process itself, as a shell gives
 // its own to a command: pipes, regular files and devices that are not terminals. Then conmon runs the process with
-// them (`-l passthrough`) and no byte goes through conex: `conex exec -i db psql < dump.sql` reads the file, and a
-// reader that goes away (`| head`) is the process's own SIGPIPE, as outside a container.
+// them (`-l passthrough`) and no byte of them goes through conex: `conex exec -i db psql < dump.sql` reads the file,
+// and a reader that goes away (`| head`) is the process's own SIGPIPE, as outside a container.
 //
 // Not a terminal: the process would see isatty() where podman and docker give it a pipe (ls in columns, a pager, an
-// interactive shell). Not a socket (what Node's child_process and systemd give): opening /dev/stdout on a socket
-// fails (ENXIO), and scripts write `> /dev/stderr`. With any of those, every stream goes through conmon's attach
-// socket, as before.
+// interactive shell), and a terminal's fd in a container can type into the caller's shell (TIOCSTI). Not a socket
+// (what Node's child_process and systemd give): opening /dev/stdout on a socket fails (ENXIO), and scripts write
+// `> /dev/stderr`. Such a stream is copied instead: the process gets a pipe whose other end conex reads (or, for
+// stdin, writes), so `conex exec c make | grep error` typed at a terminal hands the pipe to grep over and copies
+// only stderr. When none of the three can be handed over, every stream goes through conmon's attach socket.
 import { fstatSync } from 'node:fs'
 import { isatty } from 'node:tty'
 
+/** One stream of the process: this fd of the caller's, or 'copy' (a pipe that conex copies to or from the caller's). */
+export type HandOverStream = number | 'copy'
+
 export interface HandOverFds {
   /** Only when the process reads stdin (-i); without -i it gets /dev/null. */
-  stdin?: number
-  stdout: number
-  stderr: number
+  stdin?: HandOverStream
+  stdout: HandOverStream
+  stderr: HandOverStream
 }
 
 // Whether one fd can be the process's own.
@@ -25,9 +30,10 @@ export function canHandOver (fd: number): boolean {
   return st.isCharacterDevice() && !isatty(fd)
 }
 
-// fds 0 (with -i), 1 and 2 when each can be handed over; undefined when one cannot (then nothing is).
+// fds 0 (with -i), 1 and 2 each handed over when it can be, copied when not; undefined when none can be.
 export function handOverFds (o: { stdin: boolean }, fds: [number, number, number] = [0, 1, 2]): HandOverFds | undefined {
   const [i, out, err] = fds
-  if ((o.stdin && !canHandOver(i)) || !canHandOver(out) || !canHandOver(err)) return undefined
-  return { ...(o.stdin ? { stdin: i } : {}), stdout: out, stderr: err }
+  const one = (fd: number): HandOverStream => canHandOver(fd) ? fd : 'copy'
+  const h: HandOverFds = { ...(o.stdin ? { stdin: one(i) } : {}), stdout: one(out), stderr: one(err) }
+  return [h.stdin, h.stdout, h.stderr].some((s) => typeof s === 'number') ? h : undefined
 }

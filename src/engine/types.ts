@@ -155,10 +155,11 @@ export interface ExecStartOptions {
   streams?: AttachStreams
   /**
    * The caller's own fds (the CLI's pipes and files; stdin only with -i) for the process itself, when the session
-   * streams without a tty: conmon hands them over (`-l passthrough`), `streams` are not touched and nothing is copied.
-   * Honoured by a one-shot (CLI) engine only; otherwise, or with recordPath, `streams` are used.
+   * streams without a tty: conmon hands them over (`-l passthrough`) and nothing of them is copied. A stream given as
+   * 'copy' becomes a pipe between the process and the matching one of `streams` (a terminal, a socket); only those
+   * streams are touched. Honoured by a one-shot (CLI) engine only; otherwise, or with recordPath, `streams` are used.
    */
-  fds?: { stdin?: number, stdout: number, stderr: number }
+  fds?: { stdin?: number | 'copy', stdout: number | 'copy', stderr: number | 'copy' }
   detach?: boolean
   /** Terminal size to apply before the process starts. */
   consoleSize?: [number, number]

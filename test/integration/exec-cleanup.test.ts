@@ -87,7 +87,9 @@ describe('exec cleanup', { skip: SKIP }, () => {
     const steps = ['exec: spawn conmon', 'exec: conmon released', 'exec: attached', 'exec: pid received', 'exec: exit recorded']
     await killAtEachStep(steps, (step) => {
       const script = step === 'exec: exit recorded' ? 'exit 3' : 'while [ ! -e /tmp/go2 ]; do sleep 0.1; done; exit 3'
-      return spawn(CONEX_BIN, [...store.flags, 'exec', 'c1', 'sh', '-c', script], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, CONEX_TRACE: '1' } })
+      // stdout and stderr sockets: nothing the CLI could hand over, so the session goes through the attach socket
+      // (a /dev/null stdout would be handed over and stderr copied through a pipe: exec-handover.test.ts).
+      return spawn(CONEX_BIN, [...store.flags, 'exec', 'c1', 'sh', '-c', script], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CONEX_TRACE: '1' } })
     })
     assert.equal((await store.conex(['exec', 'c1', 'touch', '/tmp/go2'])).code, 0)
     await assertAllEnded(store, 'c1', c1)

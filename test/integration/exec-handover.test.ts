@@ -1,16 +1,17 @@
 // `conex exec` without a tty whose stdio are pipes and files hands them to the process itself (src/cli/hand-over.ts):
 // the process writes into the caller's pipe and reads the caller's file, nothing copies a byte, nothing reads ahead.
 // Each case runs as a shell runs it: bash, with `cx` a wrapper that execs the real CLI on this store (so the fds bash
-// sets up are conex's own). Terminals and sockets keep conmon's attach socket (the other exec suites, whose CLIs have
-// Node's socketpairs for stdio, run that path).
+// sets up are conex's own). A terminal or a socket beside them is copied through a pipe of conex's (the cases under
+// a real pty, and with Node's socketpairs); with nothing to hand over, conmon's attach socket (the other exec suites,
+// whose CLIs have Node's socketpairs for stdio, run that path).
 import { test, describe, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { SKIP, startFixture, sha256, assertNothingLeft, killAtEachStep, assertAllEnded, killWhileRunning } from './exec-common'
-import { CONEX_BIN, runProgram, type RunResult, type Store } from '../helpers'
+import { CONEX_BIN, runProgram, runInPty, type RunResult, type Store } from '../helpers'
 
 const MiB = 1024 * 1024
 
@@ -144,6 +145,69 @@ describe('exec hands pipes and files over', { skip: SKIP }, () => {
     assert.notEqual(i2, o2)
     assert.ok(existsSync(join(dir, 'cast')))
     assert.ok(readFileSync(join(dir, 'cast'), 'utf8').includes(JSON.stringify(i2 + '\n').slice(1, -1)))
+  })
+
+  // Runs a bash script under a real terminal (stdin, stdout and stderr the pty); resolves with what it showed.
+  const ptyArgv = (script: string): string[] => ['env', ...['PATH', 'CONEX_BIN', 'CX_ROOT', 'CX_RUNROOT', 'T'].map((k) => `${k}=${env[k] ?? ''}`), 'bash', '-c', script]
+  const atTerminal = async (script: string): Promise<string> => {
+    const r = await runInPty(ptyArgv(script), { timeout: 60 })
+    assert.equal(r.code, 0, r.out)
+    return r.out.replace(/\r\n/g, '\n')
+  }
+
+  test('at a terminal, `cx exec … | reader`: the pipe is handed over and stderr copied through a pipe, not the terminal', async () => {
+    const shown = await atTerminal('cx exec c1 sh -c "readlink /proc/self/fd/1; readlink /proc/self/fd/2 >&2; [ -t 2 ] || echo no-tty >&2" | { readlink /proc/self/fd/0; cat; } > "$T/p"; echo "status=${PIPESTATUS[0]}"')
+    const [outer, inner] = readFileSync(join(dir, 'p'), 'utf8').split('\n')
+    assert.match(outer, /^pipe:\[\d+\]$/)
+    assert.equal(inner, outer)
+    const m = /^(pipe:\[\d+\])\nno-tty\nstatus=0\n$/.exec(shown)
+    assert.ok(m !== null, JSON.stringify(shown))
+    assert.notEqual(m[1], outer)
+  })
+
+  test('at a terminal, `cx exec c1 yes | head` ends with the process\'s SIGPIPE and leaves no `yes`', async () => {
+    const shown = await atTerminal('cx exec c1 yes | head -c 4 > "$T/y"; echo "status=${PIPESTATUS[0]}"')
+    assert.equal(shown, 'status=141\n')
+    assert.equal(readFileSync(join(dir, 'y'), 'utf8'), 'y\ny\n')
+    const ps = await store.conex(['exec', 'c1', 'ps', '-o', 'comm'])
+    assert.doesNotMatch(ps.out, /^yes$/m)
+  })
+
+  test('at a terminal, -i from a file: the process reads the file itself (no read-ahead) and its output is copied', async () => {
+    writeFileSync(join(dir, 'in'), 'hello world')
+    const shown = await atTerminal('{ cx exec -i c1 sh -c "dd bs=1 count=5 2>/dev/null; readlink /proc/self/fd/0"; echo "|"; cat; } < "$T/in"')
+    assert.equal(shown, `hello${join(dir, 'in')}\n|\n world`)
+  })
+
+  test('at a terminal, -i with stdout to a file: what is typed is copied to the process, ctrl-d is its EOF', async () => {
+    const script = 'cx exec -i c1 sh -c "readlink /proc/self/fd/1; cat" > "$T/typed"; echo "status=$?"'
+    const r = await runInPty(ptyArgv(script), { timeout: 60, steps: [{ send: 'typed line\n' }, { send: '\x04' }, { wait: 'status=' }] })
+    assert.equal(r.code, 0, r.out)
+    assert.match(r.out, /status=0\r\n$/)
+    const [fd1, typed] = readFileSync(join(dir, 'typed'), 'utf8').split('\n')
+    assert.equal(fd1, join(dir, 'typed'))
+    assert.equal(typed, 'typed line')
+  })
+
+  test('a socket beside a file: 8 MiB copied from the socket byte for byte, the file handed over', async () => {
+    const mk = await store.conex(['exec', 'c1', 'sh', '-c', 'head -c 8388608 /dev/urandom > /tmp/c8; sha256sum /tmp/c8'])
+    const want = mk.out.split(' ')[0]
+    const errFd = openSync(join(dir, 'sock-err'), 'w')
+    try {
+      const r = await runProgram('cx', ['exec', 'c1', 'sh', '-c', 'cat /tmp/c8; stat -L -c %i /proc/self/fd/2 >&2; exit 5'], { env, stdio: ['ignore', 'pipe', errFd] })
+      assert.equal(r.code, 5)
+      assert.equal(r.stdout.length, 8 * MiB)
+      assert.equal(sha256(r.stdout), want)
+    } finally { closeSync(errFd) }
+    assert.equal(readFileSync(join(dir, 'sock-err'), 'utf8'), `${statSync(join(dir, 'sock-err')).ino}\n`)
+  })
+
+  test('a CLI killed while it copies stderr: the process keeps its file and ends at its next write to stderr (141)', async () => {
+    const script = 'echo one; echo started >&2; while [ ! -e /tmp/go-h3 ]; do sleep 0.1; done; echo two; echo gone >&2; echo three'
+    const child = spawn('bash', ['-c', 'exec cx exec c1 sh -c "$1" > "$T/killed-out"', 'bash', script], { env, stdio: ['ignore', 'ignore', 'pipe'] })
+    const s = await killWhileRunning(store, 'c1', child, '/tmp/go-h3')
+    assert.equal(s.ExitCode, 141)
+    assert.equal(readFileSync(join(dir, 'killed-out'), 'utf8'), 'one\ntwo\n')
   })
 
   test('nothing left behind', async () => { await assertNothingLeft(store) })

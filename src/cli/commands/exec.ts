@@ -83,7 +83,7 @@ export const exec: Command = {
   name: 'exec',
   usage: 'conex exec [options] CONTAINER COMMAND [ARG...]',
   summary: 'Run a process in a running container',
-  description: 'Run a process in a running container.\n\nArguments after CONTAINER belong to the command. Exit status: the command\'s own; 124 when --timeout\nkilled it; 125 for conex errors; 126 when the command cannot be invoked; 127 when it is not found.\n\nWithout -t, when stdout and stderr (and stdin with -i) are pipes or files, the process gets them itself,\nas from a shell: nothing is copied or read ahead, and a reader that goes away is the process\'s SIGPIPE.\nOn a terminal or sockets, conex copies the streams through conmon.',
+  description: 'Run a process in a running container.\n\nArguments after CONTAINER belong to the command. Exit status: the command\'s own; 124 when --timeout\nkilled it; 125 for conex errors; 126 when the command cannot be invoked; 127 when it is not found.\n\nWithout -t, each of stdout, stderr (and stdin with -i) that is a pipe or a file is given to the process\nitself, as from a shell: nothing of it is copied or read ahead, and a reader that goes away is the\nprocess\'s SIGPIPE. A terminal or a socket is copied through a pipe; with only those, through conmon.',
   examples: ['conex exec web ls /', 'conex exec -it web sh', 'conex exec -d web sleep 60', 'echo hi | conex exec -i web cat', 'conex exec --timeout 5 web sleep 60'],
   interspersed: false,
   flags: [
@@ -155,7 +155,8 @@ async function runExec (ctx: CliContext, f: Parameters<typeof bool>[0], args: st
       return { detached: true }
     }
     term.onResize((h, w) => { void e.resizeExec(s.id, h, w).catch(() => undefined) })
-    // Pipes and files go to the process itself (no tty, no recording); terminals and sockets through conmon.
+    // Pipes and files go to the process itself (no tty, no recording); terminals and sockets beside them are copied,
+    // and with none of those, everything goes through conmon.
     const fds = tty ? undefined : handOverFds({ stdin: interactive })
     return e.startExec(s.id, { streams, ...(fds !== undefined ? { fds } : {}), consoleSize: term.size, recordPath: str(f, 'record') })
   })

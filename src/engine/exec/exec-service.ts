@@ -77,16 +77,25 @@ export async function createExecSession (ctx: EngineContext, c0: ContainerRecord
 
 // In the service, an attached session without a tty streams through pipes that conmon hands to the process
 // (exec-pipes.ts). A tty needs conmon's pty, and a detached session its attach socket (for `exec attach`). The CLI
-// hands over its own stdio when they are pipes or files (cli/hand-over.ts: `fds`), and nothing is copied; otherwise it
-// keeps the attach socket: with streams of its own to copy, a CLI that dies (killed, or its reader gone) must not take
-// the session with it, and only conmon, reading on, can see to that (the service reads on when a client goes).
+// hands over its own stdio where they are pipes or files (cli/hand-over.ts: `fds`), and copies the others (terminals,
+// sockets) through such pipes. When it has only streams to copy it keeps the attach socket: a CLI that dies (killed,
+// or its reader gone) must not take the session with it, and only conmon, reading on, can see to that (the service
+// reads on when a client goes). With one stream handed over, the process has the caller's pipe or file anyway, and a
+// copied stream whose CLI died is one the process's next write finds broken (SIGPIPE), as a shell's command would.
 function passthroughFor (ctx: EngineContext, s: ExecSessionRecord, detach: boolean, o: ExecStartOptions): ConmonExecSpawnOptions['passthrough'] {
   if (detach || s.config.tty || !ctx.cfg.execPassthrough || !lightSpawnAvailable()) return undefined
   if (!ctx.oneShot) return { stdout: s.config.attachStdout, stderr: s.config.attachStderr }
-  if (o.fds === undefined || o.recordPath !== undefined || !s.config.attachStdout || !s.config.attachStderr) return undefined
-  if (s.config.attachStdin && o.fds.stdin === undefined) return undefined
-  return { ...(s.config.attachStdin ? { stdin: o.fds.stdin } : {}), stdout: o.fds.stdout, stderr: o.fds.stderr }
+  const fds = o.fds
+  if (fds === undefined || o.recordPath !== undefined || !s.config.attachStdout || !s.config.attachStderr) return undefined
+  const stdin = s.config.attachStdin ? fds.stdin : undefined
+  if (s.config.attachStdin && stdin === undefined) return undefined
+  const out = (f: number | 'copy'): number | true => f === 'copy' ? true : f
+  return { ...(typeof stdin === 'number' ? { stdin } : {}), stdout: out(fds.stdout), stderr: out(fds.stderr) }
 }
+
+// Whether the session's every stream is one of the caller's own fds: nothing to copy, the exit message ends it.
+const allHandedOver = (p: ConmonExecSpawnOptions['passthrough'], stdin: boolean): boolean =>
+  p !== undefined && typeof p.stdout === 'number' && typeof p.stderr === 'number' && (!stdin || typeof p.stdin === 'number')
 
 // What conmon's argv for a session depends on.
 function spawnOptions (ctx: EngineContext, c: ContainerRecord, s: ExecSessionRecord, detach: boolean, o: ExecStartOptions): ConmonExecSpawnOptions {
@@ -151,7 +160,7 @@ export async function startExecSession (ctx: EngineContext, s: ExecSessionRecord
   const bundle = ctx.layout.execBundle(s.id)
   const keys = detachKeysFor(s, o.detachKeys)
   const spawn = spawnOptions(ctx, c, s, detach, o)
-  const handedOver = typeof spawn.passthrough?.stdout === 'number'
+  const handedOver = allHandedOver(spawn.passthrough, spawn.stdin)
   let exec
   try {
     const proc = buildExecProcess({ containerSpec: readContainerSpec(ctx, c), containerConfig: c.config, exec: s.config, rootfs: ctx.layout.rootfs(c.id), addTerm: false })
@@ -168,12 +177,14 @@ export async function startExecSession (ctx: EngineContext, s: ExecSessionRecord
   o.streams?.onStarted?.(exec.pid)
   if (detach || (exec.socket === undefined && exec.pipes === undefined)) { exec.conmon.close(); return { detached: true } }
   const rec = o.recordPath !== undefined ? openRecorder(o.recordPath, { tty: s.config.tty, size: o.consoleSize ?? s.config.consoleSize, command: s.config.command }) : undefined
-  // Read only when something is copied: the CLI's streams are made on first use, and a stdin stream reads ahead.
+  // Read only what is copied: the CLI's streams are made on first use, and a stdin stream reads ahead. With pipes,
+  // only those that exist are copied (the CLI's others are the process's own).
   const streams = o.streams as NonNullable<typeof o.streams>
+  const copied = (pipe: unknown): boolean => exec.pipes === undefined || pipe !== undefined
   const io = (): Parameters<typeof pumpAttach>[1] => ({
-    stdin: s.config.attachStdin ? streams.stdin : undefined,
-    stdout: s.config.attachStdout ? streams.stdout : undefined,
-    stderr: s.config.attachStderr ? (s.config.tty ? streams.stdout : streams.stderr) : undefined,
+    stdin: s.config.attachStdin && copied(exec.pipes?.stdin) ? streams.stdin : undefined,
+    stdout: s.config.attachStdout && copied(exec.pipes?.stdout) ? streams.stdout : undefined,
+    stderr: s.config.attachStderr && copied(exec.pipes?.stderr) ? (s.config.tty ? streams.stdout : streams.stderr) : undefined,
     detachKeys: keys,
     onOutput: rec?.write,
   })
