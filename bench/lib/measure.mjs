@@ -137,10 +137,27 @@ async function stdoutPipeline (argv, env, bytes, timeoutMs) {
   }
 }
 
+// The same pipeline typed at a terminal: the engine's stdout is the pipe to `wc -c`, its stderr (and stdin) a pty,
+// as for `conex exec c cmd | grep x` in a shell. Python's pty.spawn runs it under a new pty and relays what the
+// terminal shows (dd's summary) to us.
+const IN_PTY = 'import os, pty, sys\nsys.exit(os.waitstatus_to_exitcode(pty.spawn(sys.argv[1:])))'
+
+async function stdoutAtTerminal (argv, env, bytes, timeoutMs) {
+  const outf = path.join(os.tmpdir(), `bench-count-${process.pid}-${Date.now()}`)
+  try {
+    const r = await cliOk('python3', ['-c', IN_PTY, 'bash', '-c', 'set -o pipefail; "$@" | wc -c > "$OUTF"', 'bash', ...argv], { env: { ...env, OUTF: outf }, timeoutMs })
+    const got = Number(fs.readFileSync(outf, 'utf8').trim())
+    if (got !== bytes) throw new Error(`got ${got} stdout bytes, expected ${bytes}`)
+    return { bytes, ms: r.ms }
+  } finally {
+    fs.rmSync(outf, { force: true })
+  }
+}
+
 function throughputCases (E, { stdoutSizes, stdinSize }) {
   const cases = []
-  const add = (kind, path, sizeMiB, engine, label, part, fn) => {
-    const c = { kind, path, sizeMiB, engine, label, samples: [], failures: 0, errors: [] }
+  const add = (kind, path, sizeMiB, engine, label, part, fn, variant) => {
+    const c = { kind, path, sizeMiB, engine, label, ...(variant ? { variant } : {}), samples: [], failures: 0, errors: [] }
     if (!part.ok) c.skip = unavailable(part.reason); else c.run = fn
     cases.push(c)
   }
@@ -167,6 +184,9 @@ function throughputCases (E, { stdoutSizes, stdinSize }) {
         ? ['docker', [], e.dockerCli.env, e.dockerCli, 'docker exec → dockerd']
         : [e.cli.cmd, e.cli.args ?? [], e.cli.env, e.cli, `${name} exec`]
       add('stdout', 'CLI', mib, name, label, part, async () => stdoutPipeline([cmd, ...args, 'exec', CONTAINER, ...ddCmd(mib)], env, bytes, timeoutFor(mib)))
+      if (mib === Math.max(...stdoutSizes)) {
+        add('stdout', 'CLI', mib, name, `${label} | wc -c, stderr on a terminal`, part, async () => stdoutAtTerminal([cmd, ...args, 'exec', CONTAINER, ...ddCmd(mib)], env, bytes, timeoutFor(mib)), 'terminal')
+      }
       if (name === 'conex') {
         add('stdout', 'CLI', mib, name, `${label}, stdio socketpairs (attach socket)`, part, async () => {
           const r = await cliOk(cmd, [...args, 'exec', CONTAINER, ...ddCmd(mib)], { env, countOnly: true, timeoutMs: timeoutFor(mib) })
@@ -258,7 +278,7 @@ export async function measureThroughput (E, opts) {
   return cases.map((c) => {
     const s = summarize(c.samples)
     return {
-      kind: c.kind, path: c.path, sizeMiB: c.sizeMiB, engine: c.engine, label: c.label,
+      kind: c.kind, path: c.path, sizeMiB: c.sizeMiB, engine: c.engine, label: c.label, ...(c.variant ? { variant: c.variant } : {}),
       ...(c.skip ? { unavailable: c.skip } : {}), ...(c.broken ? { broken: c.broken } : {}),
       failures: c.failures, errors: c.errors, n: s.n, medianMBps: s.median, minMBps: s.min, maxMBps: s.max
     }

@@ -47,7 +47,7 @@ export function computeTargets (res) {
   const sizes = [...new Set(tp.filter((r) => r.kind === 'stdout').map((r) => r.sizeMiB))].sort((a, b) => b - a)
   const big = sizes[0]
   for (const [kind, path] of res.throughput ? [['stdout', 'API'], ['stdout', 'CLI'], ['stdin', 'API'], ['stdin', 'CLI']] : []) {
-    const pick = (engine) => tp.find((r) => r.kind === kind && r.path === path && r.engine === engine && (kind === 'stdin' || r.sizeMiB === big))
+    const pick = (engine) => tp.find((r) => r.kind === kind && r.path === path && r.engine === engine && r.variant === undefined && (kind === 'stdin' || r.sizeMiB === big))
     const c = pick('conex'); const d = pick('dockerd')
     const fix = (r) => r && { ...r, n: r.n, median: r.medianMBps }
     const size = (c ?? d)?.sizeMiB
@@ -168,7 +168,8 @@ export function renderMarkdown (res) {
   }
   if (res.throughput) {
     out.push(`## Exec stream throughput (MB/s, 1 MB = 10⁶ bytes; ${m.params.reps} repetitions, interleaved)`, '')
-    const conexMed = (r) => res.throughput.find((x) => x.kind === r.kind && x.path === r.path && x.sizeMiB === r.sizeMiB && x.engine === 'conex' && x.n > 0)?.medianMBps
+    // each row against conex's row of the same kind, path, size and variant (the terminal rows against conex's own)
+    const conexMed = (r) => res.throughput.find((x) => x.kind === r.kind && x.path === r.path && x.sizeMiB === r.sizeMiB && x.variant === r.variant && x.engine === 'conex' && x.n > 0)?.medianMBps
     out.push(table(['stream', 'path', 'MiB', 'engine', 'how', 'n', 'fail', 'median MB/s', 'worst MB/s', 'conex ÷ this'], res.throughput.map((r) => {
       const cm = conexMed(r)
       const ratio = r.engine !== 'conex' && r.engine !== 'null' && cm && r.medianMBps ? `${fmt(cm / r.medianMBps, 2)}×` : ''
