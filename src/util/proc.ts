@@ -14,6 +14,14 @@ export function processStartTime (pid: number): string | undefined {
   return rest[19]
 }
 
+// This process's own start time: it does not change while we run, so /proc is read once (every exec start's claim
+// names it).
+let ownStartTime: string | undefined
+export function selfStartTime (): string {
+  ownStartTime ??= processStartTime(process.pid) ?? ''
+  return ownStartTime
+}
+
 // True when `pid` is still the process that had `startTime`.
 export function isSameProcess (pid: number, startTime: string): boolean {
   const now = processStartTime(pid)

@@ -7,7 +7,7 @@ import { emit } from '../context'
 import type { ContainerRecord } from '../types'
 import { writeTx } from '../../store/db'
 import { readExitFile } from '../../oci/conmon/exit-file'
-import { isSameProcess, processStartTime } from '../../util/proc'
+import { isSameProcess, processStartTime, selfStartTime } from '../../util/proc'
 import { unmount } from '../../util/mount'
 import { removeCgroup } from '../../oci/cgroups'
 import { reapExecSessions } from '../exec/exec-reaper'
@@ -27,7 +27,7 @@ const START_GRACE_MS = 120_000
 // before>`. A sync that finds the starter gone repairs the container at once (repairDeadStart) instead of showing
 // it as running for START_GRACE_MS: conex start killed between its claim and its last write leaves no phantom.
 export function startClaim (before: 'created' | 'exited'): string {
-  return `start:${process.pid}:${processStartTime(process.pid) ?? ''}:${before}`
+  return `start:${process.pid}:${selfStartTime()}:${before}`
 }
 
 function parseStartClaim (pidStart: string): { pid: number, startTime: string, before: 'created' | 'exited' } | undefined {

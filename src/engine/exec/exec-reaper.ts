@@ -7,7 +7,7 @@ import { emit, defer } from '../context'
 import type { ContainerRecord, ExecSessionRecord } from '../types'
 import { writeTx } from '../../store/db'
 import { readExecExit, readExecPid, cleanupExecBundle, removeExecBundle } from '../../oci/conmon/exec-session'
-import { isSameProcess, processStartTime } from '../../util/proc'
+import { isSameProcess, processStartTime, selfStartTime } from '../../util/proc'
 import { trace } from '../../util/trace'
 
 // How long conmon may take, once its starter is gone, to run the process or give up (its own setup takes far less).
@@ -17,7 +17,7 @@ const ABANDONED_START_GRACE_MS = 10_000
 // a starter killed before recording the pid (conex exec interrupted, a client gone) leaves no session shown running
 // forever: the reaper sees the starter gone and adopts the process conmon started, or records the start as failed.
 export function execStartClaim (): string {
-  return `exec-start:${process.pid}:${processStartTime(process.pid) ?? ''}`
+  return `exec-start:${process.pid}:${selfStartTime()}`
 }
 
 // False only when the claim names a starter that is gone (rows without a claim keep the old answer: still starting).
