@@ -23,8 +23,10 @@ test('soak (short): no byte lost, no session, process, mount or fd leaked', { ti
     const lap = (what: string): void => { console.log(`soak-short: ${what} in ${Date.now() - t0} ms, ${t.failed} failed so far`); t0 = Date.now() }
     await cliOutput(t, store, workers[0], 50, 1024 * 1024, 8)
     lap('50 cli execs of 1 MiB')
-    await cliOutput(t, store, workers[0], 20, 1024 * 1024, 8, { handOver: true })
+    await cliOutput(t, store, workers[0], 20, 1024 * 1024, 8, 'handover')
     lap('20 piped cli execs of 1 MiB (handed over)')
+    await cliOutput(t, store, workers[0], 20, 1024 * 1024, 8, 'copy')
+    lap('20 cli execs of 1 MiB copied beside a handed-over stderr')
     await apiOutput(t, svc, workers[1], 50, 1024 * 1024, 8)
     lap('50 api execs of 1 MiB')
     await stdinRoundTrip(t, store, svc, workers[2], 10 * 1024 * 1024)

@@ -42,19 +42,22 @@ const describe = (got: Buffer, want: Buffer): string => {
   return `${got.length}/${want.length} bytes, first difference at ${at}: got ${JSON.stringify(got.subarray(at, at + 20).toString('latin1'))}`
 }
 
-// n execs through the CLI, each printing `bytes` bytes of the numbered pattern; every byte compared. With `handOver`
-// the CLI runs in a shell pipeline (`conex exec … 2>&1 | cat`): its stdout and stderr are a pipe, which it hands to
-// the process (docs/attach.md); otherwise they are Node's socketpairs and it copies through conmon's attach socket.
-export async function cliOutput (t: Tally, store: Store, container: string, n: number, bytes: number, concurrency: number, o: { handOver?: boolean } = {}): Promise<void> {
+// How a CLI's stdio are set up: Node's socketpairs (the CLI copies through conmon's attach socket), a shell pipeline
+// (`conex exec … 2>&1 | cat`: a pipe it hands to the process) or a socket for stdout beside /dev/null for stderr (it
+// hands stderr over and copies stdout through a pipe of its own). docs/attach.md.
+export type CliStdio = 'attach' | 'handover' | 'copy'
+
+// n execs through the CLI, each printing `bytes` bytes of the numbered pattern; every byte compared.
+export async function cliOutput (t: Tally, store: Store, container: string, n: number, bytes: number, concurrency: number, via: CliStdio = 'attach'): Promise<void> {
   const want = new Map<number, Buffer>()
-  const what = o.handOver === true ? 'piped cli exec' : 'cli exec'
+  const what = { attach: 'cli exec', handover: 'piped cli exec', copy: 'copying cli exec' }[via]
   await pool(n, concurrency, async (i) => {
-    const tok = token(o.handOver === true ? 'p' : 'c', i)
+    const tok = token({ attach: 'c', handover: 'p', copy: 'k' }[via], i)
     try {
       const argv = [...store.flags, 'exec', container, ...patternCommand(tok, bytes)]
-      const r = o.handOver === true
+      const r = via === 'handover'
         ? await runProgram('bash', ['-c', 'set -o pipefail; "$@" 2>&1 | cat', 'bash', CONEX_BIN, ...argv], { timeoutMs: 120_000 })
-        : await runProgram(CONEX_BIN, argv, { timeoutMs: 120_000 })
+        : await runProgram(CONEX_BIN, argv, { timeoutMs: 120_000, ...(via === 'copy' ? { stdio: ['ignore', 'pipe', 'ignore'] } : {}) })
       const exp = want.get(i) ?? expectedPattern(tok, bytes)
       t.check(r.code === 0, `${what} ${i}: exit ${r.code} ${r.stderr.trim()}`)
       if (t.check(r.stdout.equals(exp), `${what} ${i}: output differs: ${describe(r.stdout, exp)}`)) t.bytesChecked += bytes
