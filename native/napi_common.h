@@ -30,6 +30,31 @@ static napi_value throw_errno(napi_env env, const char *what, int err) {
   return NULL;
 }
 
+// Calls the JavaScript function `fn_ref` refers to (if it still does) from a libuv callback, on `recv` (the global
+// object when NULL), in `actx`; an exception it throws is Node's uncaught exception, as from any callback. Needs an
+// open handle scope.
+static inline void call_js(napi_env env, napi_async_context actx, napi_ref fn_ref, napi_value recv, size_t argc, napi_value *argv) {
+  napi_value fn, result;
+  if (fn_ref == NULL || napi_get_reference_value(env, fn_ref, &fn) != napi_ok || fn == NULL) return;
+  if (recv == NULL) napi_get_global(env, &recv);
+  if (napi_make_callback(env, actx, recv, fn, argc, argv, &result) == napi_pending_exception) {
+    napi_value e;
+    napi_get_and_clear_last_exception(env, &e);
+    napi_fatal_exception(env, e);
+  }
+}
+
+// Unwraps the object `self_ref` refers to (its native state is being freed) and drops the reference. Needs an open
+// handle scope.
+static inline void release_wrap(napi_env env, napi_ref self_ref) {
+  napi_value self;
+  if (napi_get_reference_value(env, self_ref, &self) == napi_ok && self != NULL) {
+    void *old;
+    napi_remove_wrap(env, self, &old);
+  }
+  napi_delete_reference(env, self_ref);
+}
+
 typedef struct { const char *name; napi_callback fn; } export_t;
 
 static napi_value export_all(napi_env env, napi_value exports, const export_t *fns, size_t n) {

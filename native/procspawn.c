@@ -269,16 +269,9 @@ static void on_watch_closed(uv_handle_t *h) {
   close(w->pidfd);
   napi_handle_scope scope;
   napi_open_handle_scope(env, &scope);
-  napi_value fn, global, arg, result;
-  napi_get_global(env, &global);
+  napi_value arg;
   napi_create_int32(env, w->status, &arg);
-  if (napi_get_reference_value(env, w->cb, &fn) == napi_ok && fn != NULL) {
-    if (napi_make_callback(env, w->actx, global, fn, 1, &arg, &result) == napi_pending_exception) {
-      napi_value e;
-      napi_get_and_clear_last_exception(env, &e);
-      napi_fatal_exception(env, e);
-    }
-  }
+  call_js(env, w->actx, w->cb, NULL, 1, &arg);
   napi_close_handle_scope(env, scope);
   napi_delete_reference(env, w->cb);
   napi_async_destroy(env, w->actx);

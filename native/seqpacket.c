@@ -99,17 +99,11 @@ static void rearm(conn_t *c) {
   c->polling = 1;
 }
 
-static void call_js(conn_t *c, napi_ref fn_ref, size_t argc, napi_value *argv) {
-  napi_env env = c->env;
-  napi_value fn, self, result;
-  if (fn_ref == NULL) return;
-  if (napi_get_reference_value(env, fn_ref, &fn) != napi_ok || fn == NULL) return;
-  napi_get_reference_value(env, c->self, &self);
-  if (napi_make_callback(env, c->actx, self, fn, argc, argv, &result) == napi_pending_exception) {
-    napi_value err;
-    napi_get_and_clear_last_exception(env, &err);
-    napi_fatal_exception(env, err);
-  }
+// Calls one of the connection's callbacks with the handle as `this`.
+static void call_conn(conn_t *c, napi_ref fn_ref, size_t argc, napi_value *argv) {
+  napi_value self;
+  if (napi_get_reference_value(c->env, c->self, &self) != napi_ok) self = NULL;
+  call_js(c->env, c->actx, fn_ref, self, argc, argv);
 }
 
 static void deliver_end(conn_t *c, int err) {
@@ -119,7 +113,7 @@ static void deliver_end(conn_t *c, int err) {
   napi_create_int32(c->env, err, &argv[2]);
   c->reading = 0;
   rearm(c);
-  call_js(c, c->on_read, 3, argv);
+  call_conn(c, c->on_read, 3, argv);
 }
 
 static void read_batch(conn_t *c) {
@@ -181,7 +175,7 @@ static void read_batch(conn_t *c) {
     napi_get_reference_value(c->env, pool->ref, &argv[0]);
     napi_create_int32(c->env, (int32_t)start, &argv[1]);
     napi_create_buffer_copy(c->env, n_packets * 5, table, &data, &argv[2]);
-    call_js(c, c->on_read, 3, argv);
+    call_conn(c, c->on_read, 3, argv);
   }
   // JavaScript may have paused or closed us while handling the batch; the end is still reported once reading resumes
   // (recv returns 0 again) or not at all after close.
@@ -206,7 +200,7 @@ static void on_poll(uv_poll_t *h, int status, int events) {
     rearm(c);
     napi_handle_scope scope;
     napi_open_handle_scope(c->env, &scope);
-    call_js(c, c->on_write, 0, NULL);
+    call_conn(c, c->on_write, 0, NULL);
     napi_close_handle_scope(c->env, scope);
   }
   if (status < 0 && !c->closing) rearm(c);
@@ -247,13 +241,8 @@ static void on_closed(uv_handle_t *h) {
   napi_async_destroy(env, c->actx);
   napi_handle_scope scope;
   napi_open_handle_scope(env, &scope);
-  napi_value self;
-  if (napi_get_reference_value(env, c->self, &self) == napi_ok && self != NULL) {
-    void *old;
-    napi_remove_wrap(env, self, &old);
-  }
+  release_wrap(env, c->self);
   napi_close_handle_scope(env, scope);
-  napi_delete_reference(env, c->self);
   free(c);
 }
 

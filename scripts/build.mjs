@@ -11,9 +11,10 @@ mkdirSync('dist', { recursive: true })
 // seqpacket (conmon's SOCK_SEQPACKET attach socket; required), peercred (SO_PEERCRED for the audit trail) and
 // procspawn (posix_spawn + pidfd for conmon: no fork of the whole service per exec; child_process is the fallback)
 // termios (the caller's terminal in raw mode for -t sessions, as podman sets it, and back) and fsbatch (the
-// service's per-exec file work, bundle removal and cgroup joins, as one thread-pool job each).
+// service's per-exec file work, bundle removal and cgroup joins, as one thread-pool job each), and splice (a client's
+// stdin moved into the process's stdin pipe inside the kernel).
 const include = ['/usr/include/node', `${process.execPath.replace(/\/bin\/node$/, '')}/include/node`].find((d) => existsSync(`${d}/node_api.h`))
-for (const name of ['seqpacket', 'peercred', 'procspawn', 'termios', 'fsbatch']) {
+for (const name of ['seqpacket', 'peercred', 'procspawn', 'termios', 'fsbatch', 'splice']) {
   const src = `native/${name}.c`
   const out = `dist/${name}.node`
   const newest = Math.max(statSync(src).mtimeMs, statSync('native/napi_common.h').mtimeMs)

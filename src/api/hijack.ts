@@ -9,7 +9,12 @@
 // Node does before emitting 'upgrade' (_http_server.js onParserExecuteCommon): drop its listeners, and adding our
 // own 'data' listener makes Node un-consume the stream handle. Clients send stdin only after reading our head,
 // so no stdin byte can have reached the parser before we take over.
+//
+// With Upgrade, the client's stdin is read as a stream (`stdin`) only once someone asks for it; an exec session
+// whose process has a stdin pipe takes the connection's fd instead (takeStdinFd) and splices from it
+// (util/splice.ts).
 import type { Socket } from 'node:net'
+import type { StdinFd } from '../oci/conmon/attach-socket'
 import { PassThrough, type Duplex, type Readable, type Writable } from 'node:stream'
 import { FrameWriter, STDERR, frame, outputWriters } from './stdcopy'
 import { rawHead, type Exchange } from './exchange'
@@ -35,10 +40,11 @@ function detachFromHttp (x: Exchange): void {
   for (const ev of ['data', 'end', 'drain', 'timeout', 'error']) sock.removeAllListeners(ev)
 }
 
+// The parts of Node's stream handle that takeStdinFd works with (Node 20's net.Socket internals).
+interface RawHandle { fd?: number, reading?: boolean, readStop?: () => number, readStart?: () => number }
+
 export class Hijack {
   readonly socket: Duplex
-  /** The client's stdin: raw bytes after the request; ends when the client half-closes. */
-  readonly stdin: Readable
   readonly stdout: Writable
   readonly stderr: Writable
   /** Aborted when the client goes away before we are done (detaches an attach, never kills the process). */
@@ -47,6 +53,8 @@ export class Hijack {
   readonly #x: Exchange
   #headSent = false
   #closed = false
+  #stdin: PassThrough | undefined
+  #fdTaken = false
 
   constructor (x: Exchange, o: HijackOptions) {
     this.#x = x
@@ -61,18 +69,55 @@ export class Hijack {
     sock.once('close', () => { this.#closed = true; ac.abort() })
     ;(sock as Socket).setTimeout?.(0)
     ;(sock as Socket).setNoDelay?.(true)
-    const stdin = new PassThrough()
-    const rest = x.takeRest()
-    if (rest.length > 0) stdin.write(rest)
-    sock.pipe(stdin)
-    sock.resume()
-    this.stdin = stdin
+    // Without Upgrade the HTTP parser reads the socket until a 'data' listener takes it over: at once, or the client's
+    // first stdin bytes would be parsed as a request.
+    if (!x.isUpgrade) void this.stdin
     const w = outputWriters(sock, { tty: o.tty })
     this.stdout = w.stdout
     this.stderr = w.stderr
   }
 
   get headSent (): boolean { return this.#headSent }
+
+  /** The client's stdin: raw bytes after the request; ends when the client half-closes. Read from the first ask. */
+  get stdin (): Readable {
+    if (this.#stdin === undefined) {
+      const stdin = this.#stdin = new PassThrough()
+      const rest = this.#x.takeRest()
+      if (rest.length > 0) stdin.write(rest)
+      this.socket.pipe(stdin)
+      this.socket.resume()
+    }
+    return this.#stdin
+  }
+
+  // The connection's fd, for a splice of the client's stdin, while nobody reads it as a stream: Node's reading is
+  // stopped, and what it had read already (the request's rest, the socket's buffer) is the head. release() gives it
+  // back to `stdin`, which reads on from where the splice stopped. undefined on a TLS connection (its fd carries
+  // ciphertext), without Upgrade (the HTTP parser still owns the socket's reads), or once `stdin` exists.
+  takeStdinFd (): StdinFd | undefined {
+    if (this.#stdin !== undefined || this.#fdTaken || !this.#x.isUpgrade) return undefined
+    const sock = this.socket as Socket & { encrypted?: boolean, _handle?: RawHandle | null }
+    const h = sock._handle
+    if (sock.encrypted === true || h == null || typeof h.fd !== 'number' || h.fd < 0 || typeof h.readStop !== 'function') return undefined
+    this.#fdTaken = true
+    sock.pause()
+    if (h.reading === true) h.readStop()
+    // Node restarts a handle that is not `reading` whenever the stream's buffer runs low (Socket._read); marked as
+    // reading, it stays stopped while its buffer is drained here and while the splice runs.
+    h.reading = true
+    const parts: Buffer[] = [this.#x.takeRest()]
+    for (let b = sock.read() as Buffer | null; b !== null; b = sock.read() as Buffer | null) parts.push(b)
+    const release = (): Readable => {
+      h.reading = false
+      const stdin = this.stdin
+      // The stream may believe a read is under way (a _read during the drain above that the mark turned into
+      // nothing), and then never asks again: start the handle ourselves.
+      if ((h.reading as boolean | undefined) !== true && typeof h.readStart === 'function') { h.reading = true; h.readStart() }
+      return stdin
+    }
+    return { fd: h.fd, head: Buffer.concat(parts), release }
+  }
 
   // Writes `101 UPGRADED` when the client asked to upgrade, else `200 OK`; idempotent. Call before any output.
   sendHead (): void {
@@ -114,6 +159,9 @@ export class Hijack {
       w.end()
     })))
     if (!this.#closed) { this.sendHead(); this.socket.end() }
+    // Input that comes after the session is read and dropped: a client still sending (its process stopped reading
+    // stdin) is not left blocked in write, and its close is seen.
+    this.#stdin?.resume()
   }
 
   /** Discards client input (sessions without stdin) so that a close is still noticed. */

@@ -145,6 +145,8 @@ export interface ExecSessionRecord {
 /** Streams an attached exec or container talks to. With tty, stderr is unused (the pty merges them). */
 export interface AttachStreams {
   stdin?: Readable
+  /** The client's stdin as a raw fd (the API's hijacked connection), for passthrough pipes to splice from. */
+  stdinFd?: () => import('../oci/conmon/attach-socket').StdinFd | undefined
   stdout?: Writable
   stderr?: Writable
   /** Called once the process is running (after the pid is known); API uses it to send the hijack header earlier. */

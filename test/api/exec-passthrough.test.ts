@@ -7,9 +7,12 @@ import { test, before, after, describe } from 'node:test'
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
 import { startApi, waitFor, DOCKER_BIN, type Api } from './lib'
-import { apiExec, hijackStart, api as call, patternCommand, expectedPattern, firstDifference } from '../reliability/lib'
+import { createHash, randomBytes } from 'node:crypto'
+import { apiExec, hijackStart, api as call, patternCommand, expectedPattern, firstDifference, fdCount } from '../reliability/lib'
 
-const modes = [{ name: 'passthrough', env: {} }, { name: 'attach socket', env: { CONEX_EXEC_PASSTHROUGH: '0' } }]
+// The passthrough service traces, so that the tests can see its stdin was spliced (src/util/splice.ts).
+const modes = [{ name: 'passthrough', env: { CONEX_TRACE: '1' } }, { name: 'attach socket', env: { CONEX_EXEC_PASSTHROUGH: '0' } }]
+const SPLICED = 'exec: stdin splice handed back'
 
 // The conmon processes of this service's exec sessions (their argv names the store's runroot).
 function execConmons (a: Api): string[] {
@@ -63,6 +66,46 @@ for (const mode of modes) {
       assert.equal(r.exitCode, 0)
     })
 
+    test('stdin sent with the request, before the head came back, goes first; 16 MiB after it arrive byte for byte', { timeout: 120_000 }, async () => {
+      const early = Buffer.from('sent-with-the-request|')
+      const rest = randomBytes(16 << 20)
+      const spliced = a.log().split(SPLICED).length
+      const r = await apiExec(a.sock, 'p1', { Cmd: ['sha256sum'], AttachStdin: true }, { early, stdin: rest, timeoutMs: 100_000 })
+      assert.equal(r.exitCode, 0)
+      assert.equal(r.stdout.toString(), `${createHash('sha256').update(early).update(rest).digest('hex')}  -\n`)
+      // through passthrough pipes the connection was spliced into the process's stdin
+      if (mode.name === 'passthrough') assert.equal(a.log().split(SPLICED).length, spliced + 1)
+    })
+
+    test('a process that stops reading stdin: the rest is dropped, its exit code comes back, no fd is kept', { timeout: 120_000 }, async () => {
+      const pid = a.proc.pid as number
+      const before = fdCount(pid)
+      const chunks = async function * (): AsyncGenerator<Buffer> { for (let i = 0; i < 64; i++) yield Buffer.alloc(1 << 20, 0x61) }
+      const r = await apiExec(a.sock, 'p1', { Cmd: ['sh', '-c', 'head -c 5; exit 3'], AttachStdin: true }, { stdin: chunks(), timeoutMs: 100_000 })
+      assert.equal(r.stdout.toString(), 'aaaaa')
+      assert.equal(r.exitCode, 3)
+      await waitFor('the service\'s fds to be back', () => fdCount(pid) <= before ? true : undefined)
+    })
+
+    test('a client that goes away while it sends stdin: the process reads EOF and ends; no fd is kept', { timeout: 120_000 }, async () => {
+      const pid = a.proc.pid as number
+      const before = fdCount(pid)
+      const id = await created(a, ['sh', '-c', 'wc -c > /tmp/pt-gone; echo done >> /tmp/pt-gone'], true)
+      const endless = async function * (): AsyncGenerator<Buffer> { for (;;) yield Buffer.alloc(1 << 16, 0x62) }
+      let sock: import('node:net').Socket | undefined
+      const gone = hijackStart(a.sock, id, { stdin: endless(), onSocket: (s) => { sock = s }, timeoutMs: 60_000 })
+      await waitFor('the session to run', async () => (await call(a.sock, 'GET', `/v1.44/exec/${id}/json`)).json().Pid > 0 ? true : undefined)
+      await new Promise((resolve) => setTimeout(resolve, 300))
+      sock?.destroy()
+      await gone
+      const s = await waitFor('the session to end', async () => { const j = (await call(a.sock, 'GET', `/v1.44/exec/${id}/json`)).json(); return j.Running === false ? j : undefined }, 30_000)
+      assert.equal(s.ExitCode, 0)
+      const back = await a.store.conex(['exec', 'p1', 'cat', '/tmp/pt-gone'])
+      assert.match(back.out, /^\d+\ndone\n$/)
+      assert.ok(Number(back.out.split('\n')[0]) > 0)
+      await waitFor('the service\'s fds to be back', () => fdCount(pid) <= before ? true : undefined)
+    })
+
     test('the stream ends when the process exits, although a background process keeps its stdout open', { timeout: 60_000 }, async () => {
       const started = Date.now()
       const r = await apiExec(a.sock, 'p1', { Cmd: ['sh', '-c', 'sleep 40 & echo started; exit 4'] }, { timeoutMs: 30_000 })
@@ -104,8 +147,8 @@ for (const mode of modes) {
   })
 }
 
-async function created (a: Api, cmd: string[]): Promise<string> {
-  const c = await call(a.sock, 'POST', '/v1.44/containers/p1/exec', { AttachStdout: true, AttachStderr: true, Cmd: cmd })
+async function created (a: Api, cmd: string[], stdin = false): Promise<string> {
+  const c = await call(a.sock, 'POST', '/v1.44/containers/p1/exec', { AttachStdout: true, AttachStderr: true, AttachStdin: stdin, Cmd: cmd })
   assert.equal(c.status, 201, c.body)
   return c.json().Id as string
 }

@@ -138,6 +138,8 @@ export interface HijackResult {
 
 export interface HijackOptions {
   stdin?: Buffer | AsyncIterable<Buffer>
+  /** Stdin bytes sent in the same write as the request, before the head has come back (the rest of `stdin` after). */
+  early?: Buffer
   tty?: boolean
   /** Receives stdout chunks instead of collecting them (large streams). */
   onStdout?: (b: Buffer) => void
@@ -154,7 +156,8 @@ export function hijackStart (sock: string, execId: string, o: HijackOptions = {}
     const body = JSON.stringify({ Detach: false, Tty: o.tty === true })
     const timer = setTimeout(() => { s.destroy(); reject(new Error(`exec ${execId}: no end after ${o.timeoutMs ?? 120_000} ms`)) }, o.timeoutMs ?? 120_000)
     s.on('connect', () => {
-      s.write(`POST /v1.44/exec/${execId}/start HTTP/1.1\r\nHost: conex\r\nContent-Type: application/json\r\nConnection: Upgrade\r\nUpgrade: tcp\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`)
+      const req = `POST /v1.44/exec/${execId}/start HTTP/1.1\r\nHost: conex\r\nContent-Type: application/json\r\nConnection: Upgrade\r\nUpgrade: tcp\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`
+      s.write(o.early === undefined ? Buffer.from(req) : Buffer.concat([Buffer.from(req), o.early]))
     })
     let head: Buffer | undefined = Buffer.alloc(0)
     let status = 0

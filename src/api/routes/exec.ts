@@ -118,7 +118,9 @@ export const execRoutes = [
       if (!se.config.attachStdin) h.ignoreInput()
       h.sendHead()
       try {
-        await c.engine.startExec(se.id, { streams: { stdin: h.stdin, stdout: h.stdout, stderr: h.stderr }, consoleSize, signal: h.signal, recordPath, requester: requesterOf(c) })
+        // stdin is made on first use: a session with passthrough pipes splices from the connection's fd instead
+        const streams = { get stdin () { return h.stdin }, stdinFd: () => h.takeStdinFd(), stdout: h.stdout, stderr: h.stderr }
+        await c.engine.startExec(se.id, { streams, consoleSize, signal: h.signal, recordPath, requester: requesterOf(c) })
         await h.end()
       } catch (err) {
         h.fail(err)

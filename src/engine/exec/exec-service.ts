@@ -182,7 +182,9 @@ export async function startExecSession (ctx: EngineContext, s: ExecSessionRecord
   const streams = o.streams as NonNullable<typeof o.streams>
   const copied = (pipe: unknown): boolean => exec.pipes === undefined || pipe !== undefined
   const io = (): Parameters<typeof pumpAttach>[1] => ({
-    stdin: s.config.attachStdin && copied(exec.pipes?.stdin) ? streams.stdin : undefined,
+    // a getter: passthrough pipes may splice from the client's fd (stdinFd) and never make the stream
+    get stdin () { return s.config.attachStdin && copied(exec.pipes?.stdin) ? streams.stdin : undefined },
+    ...(streams.stdinFd !== undefined && s.config.attachStdin ? { stdinFd: streams.stdinFd } : {}),
     stdout: s.config.attachStdout && copied(exec.pipes?.stdout) ? streams.stdout : undefined,
     stderr: s.config.attachStderr && copied(exec.pipes?.stderr) ? (s.config.tty ? streams.stdout : streams.stderr) : undefined,
     detachKeys: keys,

@@ -17,8 +17,17 @@ const MAX_INPUT_PACKET = 32768
 const CONNECT_TRIES = 50
 const CONNECT_RETRY_MS = 20
 
+/**
+ * A client's connection as a raw fd for its stdin (spliced into the process's stdin pipe: util/splice.ts), with what
+ * had been read of it already (`head`, to go first). release() gives the connection back to its stream, which reads
+ * on from where the splice stopped (EOF at once after a half-close).
+ */
+export interface StdinFd { fd: number, head: Buffer, release: () => Readable }
+
 export interface AttachIo {
   stdin?: Readable
+  /** The client's stdin as an fd, when it can be had (passthrough pipes use it instead of `stdin`). */
+  stdinFd?: () => StdinFd | undefined
   stdout?: Writable
   stderr?: Writable
   /** Detach sequence; empty or undefined disables it. */

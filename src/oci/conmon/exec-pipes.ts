@@ -1,8 +1,9 @@
 // Pumps a passthrough exec session: conmon ran with `-l passthrough`, so the process's stdin, stdout and stderr are
 // pipes whose other ends are ours (spawn.ts). Output goes from those pipes to the client's sinks in 64 KiB reads,
 // with no conmon copy between, no SEQPACKET packets of 8 KiB and no stream-id byte; input goes straight into the
-// process's stdin pipe. Backpressure both ways is the pipes' own: a congested sink pauses our read and the process
-// blocks in write(2); a full stdin pipe pauses the client's stream.
+// process's stdin pipe, spliced there from the client's connection when the API has it as an fd (no byte through
+// Node). Backpressure both ways is the pipes' own: a congested sink pauses our read and the process blocks in
+// write(2); a full stdin pipe pauses the client's stream (or the splice, and the client waits in the kernel).
 //
 // The end of output: EOF on a pipe comes when every writer has closed it, the process and anything it started in the
 // background that kept the fd (`sh -c 'daemon &'`). conmon's attach socket ends when the process exits, and so must
@@ -11,12 +12,14 @@
 //
 // A client that goes away (abort) does not end the session, as with dockerd: the output is read and dropped until it
 // ends, so the process never blocks on a pipe nobody reads.
-import type { Writable } from 'node:stream'
+import type { Readable, Writable } from 'node:stream'
 import type { Socket } from 'node:net'
 import type { ProcessPipes } from './spawn'
 import type { AttachEnd, AttachIo } from './attach-socket'
 import { STDOUT_ID, STDERR_ID } from './attach-socket'
 import { pendingBytes } from '../../util/procspawn'
+import { startSplice, spliceAvailable, EPIPE } from '../../util/splice'
+import { trace } from '../../util/trace'
 
 export interface PipePump {
   /** Settles when the process has exited and its output has been given ('eof'), or the client went away ('aborted'). */
@@ -97,7 +100,8 @@ export function pumpPipes (pipes: ProcessPipes, io: AttachIo, signal?: AbortSign
   if (pipes.stdout !== undefined) outs.push(new OutputPipe(pipes.stdout, pipes.stdoutFd, io.stdout, STDOUT_ID, io.onOutput))
   if (pipes.stderr !== undefined) outs.push(new OutputPipe(pipes.stderr, pipes.stderrFd, io.stderr, STDERR_ID, io.onOutput))
   const input = pipes.stdin
-  const stdin = io.stdin
+  let stdin: Readable | undefined
+  let splice: { stop: () => void } | undefined
   let resolveDone!: (how: AttachEnd) => void
   const done = new Promise<AttachEnd>((resolve) => { resolveDone = resolve })
   let settled = false
@@ -115,20 +119,45 @@ export function pumpPipes (pipes: ProcessPipes, io: AttachIo, signal?: AbortSign
     if (inputBroken || input === undefined) return
     if (!input.write(b)) { stdin?.pause(); input.once('drain', () => { if (!settled) stdin?.resume() }) }
   }
-  const onInputEnd = (): void => { input?.end() }
+  const onInputEnd = (): void => { trace('exec: stdin ended'); input?.end() }
   // The process closed its stdin (or exited): the rest of the input has nowhere to go; output and the end still come.
   input?.on('error', () => { inputBroken = true })
   const stopInput = (): void => {
+    splice?.stop()
     stdin?.removeListener('data', onInput)
     stdin?.removeListener('end', onInputEnd)
     stdin?.pause()
   }
-  if (stdin !== undefined && input !== undefined) {
-    stdin.on('data', onInput)
-    stdin.once('end', onInputEnd)
-    stdin.resume()
-  } else {
-    input?.end()
+  const follow = (s: Readable | undefined): void => {
+    stdin = s
+    if (stdin !== undefined && input !== undefined) {
+      stdin.on('data', onInput)
+      stdin.once('end', onInputEnd)
+      stdin.resume()
+    } else {
+      input?.end()
+    }
+  }
+  // A client connection that can be had as an fd is spliced into the pipe (util/splice.ts: no byte through a Buffer)
+  // after what had been read of it; at its EOF, or any error, the stream takes the connection back for the rest (the
+  // EOF itself, or input to drop once the process closed its stdin). After the session it is read and dropped, so
+  // that the client's close is seen.
+  const src = input !== undefined && pipes.stdinFd !== undefined && spliceAvailable() ? io.stdinFd?.() : undefined
+  if (src === undefined) follow(io.stdin)
+  else {
+    const handBack = (): void => { trace(`exec: stdin splice handed back (settled ${settled})`); if (settled) src.release().resume(); else follow(src.release()) }
+    const run = (): void => {
+      if (settled || inputBroken) { handBack(); return }
+      try {
+        splice = startSplice(src.fd, pipes.stdinFd as number, (errno) => {
+          splice = undefined
+          if (errno === EPIPE) inputBroken = true
+          handBack()
+        })
+      } catch { handBack() }
+    }
+    if (src.head.length > 0) (input as Socket).write(src.head, () => run())
+    else run()
   }
 
   // The session's streams end when the process has exited and its output has been given: not at the outputs' EOF

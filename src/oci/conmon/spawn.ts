@@ -42,11 +42,12 @@ export interface SpawnConmonOptions {
 /** A passthrough session's stdin, stdout and stderr: a pipe to us (true), /dev/null (false) or this fd of ours. */
 export interface PassthroughStdio { stdin: boolean | number, stdout: boolean | number, stderr: boolean | number }
 
-/** Our ends of a passthrough session's stdio pipes, with their fd numbers (for pendingBytes). */
+/** Our ends of a passthrough session's stdio pipes, with their fd numbers (pendingBytes, splice). */
 export interface ProcessPipes {
   stdin?: Socket
   stdout?: Socket
   stderr?: Socket
+  stdinFd?: number
   stdoutFd?: number
   stderrFd?: number
 }
@@ -104,7 +105,7 @@ async function spawnProcess (file: string, args: string[], cwd: string, env: Rec
     const control: [Socket, Socket, Socket] = [p[n + 3] as Socket, p[n + 4] as Socket, p[n + 5] as Socket]
     if (io !== undefined) {
       const f = light.fds
-      return { pid: light.pid, pipes: { stdin: p[0], stdout: p[1], stderr: p[2], stdoutFd: f[1], stderrFd: f[2] }, control, exited: light.exited }
+      return { pid: light.pid, pipes: { stdin: p[0], stdout: p[1], stderr: p[2], stdinFd: f[0], stdoutFd: f[1], stderrFd: f[2] }, control, exited: light.exited }
     }
     return { pid: light.pid, stderr: p[2] as Socket, control, exited: light.exited }
   }
