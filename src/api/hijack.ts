@@ -113,7 +113,10 @@ export class Hijack {
       const stdin = this.stdin
       // The stream may believe a read is under way (a _read during the drain above that the mark turned into
       // nothing), and then never asks again: start the handle ourselves.
-      if ((h.reading as boolean | undefined) !== true && typeof h.readStart === 'function') { h.reading = true; h.readStart() }
+      if (!sock.destroyed && sock._handle === h && (h.reading as boolean | undefined) !== true && typeof h.readStart === 'function') {
+        h.reading = true
+        h.readStart()
+      }
       return stdin
     }
     return { fd: h.fd, head: Buffer.concat(parts), release }
