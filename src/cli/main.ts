@@ -1,7 +1,8 @@
 // conex's CLI entry: global flags, command lookup, --help, and the one place errors become an exit status
 // (EngineError.exitCode, 125 for anything unexpected) and a one-line message on stderr.
 import { realpathSync } from 'node:fs'
-import { parseArgs, type FlagSpec } from './args'
+import { parseArgs } from './args'
+import { GLOBAL_FLAGS } from './global-flags'
 import { checkArgs, type CliContext, type Command, type GlobalOptions } from './command'
 import { commandHelp } from './help'
 import { EngineError, toEngineError } from '../errors'
@@ -9,15 +10,6 @@ import { COMMANDS } from './commands'
 import type { LocalEngine } from '../engine/engine'
 import { trace } from '../util/trace'
 
-const GLOBAL_FLAGS: FlagSpec[] = [
-  { name: 'root', type: 'string', help: 'Path to the root directory in which data, including images, is stored', arg: 'path' },
-  { name: 'runroot', type: 'string', help: 'Path to the \'run directory\' where all state information is stored', arg: 'path' },
-  { name: 'runtime', type: 'string', help: 'Path to the OCI-compatible binary used to run containers (default: crun where the host allows it, else runc)', arg: 'path' },
-  { name: 'config', type: 'string', help: 'Path to conex\'s JSON config file (default /etc/conex/conex.json)', arg: 'path' },
-  { name: 'log-level', type: 'string', help: 'Log messages above specified level (debug, info, warn, error)', arg: 'level', default: 'warn' },
-  { name: 'version', short: 'v', type: 'bool', help: 'Print the version' },
-  { name: 'help', short: 'h', type: 'bool', help: 'Help for conex' },
-]
 
 function rootHelp (): string {
   const visible = COMMANDS.filter((c) => c.hidden !== true)
