@@ -27,9 +27,20 @@ function commandName (argv) {
   return 'other'
 }
 const cacheFile = `${file}.${commandName(process.argv.slice(2))}.cache`
+// V8 checks a cache against the source's length only: a rebuilt bundle of the same length (it happened: moving a
+// block of code between modules kept it to the byte) would run the old bundle's compiled functions against the new
+// source. So each cache starts with a line naming the bundle it was made from (its size and modification time, new at
+// every build), and a cache of another bundle is not used.
+const fd = fs.openSync(file, 'r')
+const st = fs.fstatSync(fd)
+const stamp = Buffer.from(`conex-code-cache ${st.size} ${Math.floor(st.mtimeMs)}\n`)
+const source = fs.readFileSync(fd, 'utf8')
+fs.closeSync(fd)
 let cachedData
-try { cachedData = fs.readFileSync(cacheFile) } catch { /* first run */ }
-const source = fs.readFileSync(file, 'utf8')
+try {
+  const saved = fs.readFileSync(cacheFile)
+  if (saved.length > stamp.length && saved.subarray(0, stamp.length).equals(stamp)) cachedData = saved.subarray(stamp.length)
+} catch { /* first run */ }
 const script = new vm.Script(Module.wrap(source), { filename: file, cachedData })
 const mod = new Module(file, module)
 mod.filename = file
@@ -40,7 +51,7 @@ if (cachedData === undefined || script.cachedDataRejected) {
   process.once('exit', () => {
     try {
       const tmp = `${cacheFile}.${process.pid}`
-      fs.writeFileSync(tmp, script.createCachedData())
+      fs.writeFileSync(tmp, Buffer.concat([stamp, script.createCachedData()]))
       fs.renameSync(tmp, cacheFile)
     } catch { /* a read-only install still works, only slower */ }
   })
