@@ -71,8 +71,7 @@ static void finish(splice_t *s, int err) {
   uv_close((uv_handle_t *)&s->dst_poll, on_closed);
 }
 
-static void on_src(uv_poll_t *h, int status, int events);
-static void on_dst(uv_poll_t *h, int status, int events);
+static void on_ready(uv_poll_t *h, int status, int events);
 
 static void pump(splice_t *s) {
   for (int i = 0; i < ROUNDS && !s->done; i++) {
@@ -86,24 +85,18 @@ static void pump(splice_t *s) {
     if (p.revents & POLLOUT) {
       // room in the pipe: the socket is empty for now
       uv_poll_stop(&s->dst_poll);
-      uv_poll_start(&s->src_poll, UV_READABLE, on_src);
+      uv_poll_start(&s->src_poll, UV_READABLE, on_ready);
     } else {
       // the pipe is full: wait for the process to read (the socket's data waits in the kernel; the client blocks)
       uv_poll_stop(&s->src_poll);
-      uv_poll_start(&s->dst_poll, UV_WRITABLE, on_dst);
+      uv_poll_start(&s->dst_poll, UV_WRITABLE, on_ready);
     }
     return;
   }
 }
 
-static void on_src(uv_poll_t *h, int status, int events) {
-  (void)events;
-  splice_t *s = (splice_t *)h->data;
-  if (status < 0) { finish(s, -status); return; }
-  pump(s);
-}
-
-static void on_dst(uv_poll_t *h, int status, int events) {
+// The socket became readable or the pipe writable (whichever is watched): splice on.
+static void on_ready(uv_poll_t *h, int status, int events) {
   (void)events;
   splice_t *s = (splice_t *)h->data;
   if (status < 0) { finish(s, -status); return; }
@@ -170,7 +163,7 @@ static napi_value Start(napi_env env, napi_callback_info info) {
   pump(s);
   if (!s->done && !uv_is_active((uv_handle_t *)&s->src_poll) && !uv_is_active((uv_handle_t *)&s->dst_poll)) {
     // ROUNDS calls moved data without running dry: carry on from the loop
-    uv_poll_start(&s->src_poll, UV_READABLE, on_src);
+    uv_poll_start(&s->src_poll, UV_READABLE, on_ready);
   }
   return handle;
 }

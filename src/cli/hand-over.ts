@@ -11,16 +11,7 @@
 // only stderr. When none of the three can be handed over, every stream goes through conmon's attach socket.
 import { fstatSync } from 'node:fs'
 import { isatty } from 'node:tty'
-
-/** One stream of the process: this fd of the caller's, or 'copy' (a pipe that conex copies to or from the caller's). */
-export type HandOverStream = number | 'copy'
-
-export interface HandOverFds {
-  /** Only when the process reads stdin (-i); without -i it gets /dev/null. */
-  stdin?: HandOverStream
-  stdout: HandOverStream
-  stderr: HandOverStream
-}
+import type { ExecStdio, ExecStdioFds } from '../engine/types'
 
 // Whether one fd can be the process's own.
 export function canHandOver (fd: number): boolean {
@@ -31,9 +22,9 @@ export function canHandOver (fd: number): boolean {
 }
 
 // fds 0 (with -i), 1 and 2 each handed over when it can be, copied when not; undefined when none can be.
-export function handOverFds (o: { stdin: boolean }, fds: [number, number, number] = [0, 1, 2]): HandOverFds | undefined {
+export function handOverFds (o: { stdin: boolean }, fds: [number, number, number] = [0, 1, 2]): ExecStdioFds | undefined {
   const [i, out, err] = fds
-  const one = (fd: number): HandOverStream => canHandOver(fd) ? fd : 'copy'
-  const h: HandOverFds = { ...(o.stdin ? { stdin: one(i) } : {}), stdout: one(out), stderr: one(err) }
+  const one = (fd: number): ExecStdio => canHandOver(fd) ? fd : 'copy'
+  const h: ExecStdioFds = { ...(o.stdin ? { stdin: one(i) } : {}), stdout: one(out), stderr: one(err) }
   return [h.stdin, h.stdout, h.stderr].some((s) => typeof s === 'number') ? h : undefined
 }

@@ -153,6 +153,12 @@ export interface AttachStreams {
   onStarted?: (pid: number) => void
 }
 
+/** One stream of a CLI's exec: this fd of the caller's, or 'copy' (a pipe that conex copies to or from the caller's). */
+export type ExecStdio = number | 'copy'
+
+/** A CLI's exec stdio (ExecStartOptions.fds); stdin only when the process reads it (-i). */
+export interface ExecStdioFds { stdin?: ExecStdio, stdout: ExecStdio, stderr: ExecStdio }
+
 export interface ExecStartOptions {
   streams?: AttachStreams
   /**
@@ -161,7 +167,7 @@ export interface ExecStartOptions {
    * 'copy' becomes a pipe between the process and the matching one of `streams` (a terminal, a socket); only those
    * streams are touched. Honoured by a one-shot (CLI) engine only; otherwise, or with recordPath, `streams` are used.
    */
-  fds?: { stdin?: number | 'copy', stdout: number | 'copy', stderr: number | 'copy' }
+  fds?: ExecStdioFds
   detach?: boolean
   /** Terminal size to apply before the process starts. */
   consoleSize?: [number, number]

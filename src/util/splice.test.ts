@@ -6,7 +6,10 @@ import { spawn } from 'node:child_process'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createHash, randomBytes } from 'node:crypto'
-import { startSplice, spliceAvailable, ECANCELED, EPIPE } from './splice'
+import { constants } from 'node:os'
+import { startSplice, spliceAvailable } from './splice'
+
+const { ECANCELED, EPIPE } = constants.errno
 import { loadAddon } from './addon'
 
 const pipe = (): [number, number] => loadAddon<{ pipe: (size?: number) => [number, number] }>('procspawn').pipe(65536)

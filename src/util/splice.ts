@@ -4,15 +4,13 @@
 // addon cannot load, spliceAvailable() is false and the stream path is used.
 import { loadAddon } from './addon'
 
-/** Why a splice ended: 0 at EOF on the source, ECANCELED after stop(), else splice(2)'s errno. */
+/** Why a splice ended: 0 at EOF on the source, ECANCELED after stop(), else splice(2)'s errno (os.constants.errno). */
 export type SpliceDone = (errno: number, bytes: number) => void
 
 interface Native {
   start: (srcFd: number, dstFd: number, cb: SpliceDone) => { stop: () => void }
 }
 
-export const ECANCELED = 125
-export const EPIPE = 32
 
 let native: Native | null | undefined
 function addon (): Native | null {

@@ -4,7 +4,7 @@
 import { readFileSync, existsSync } from 'node:fs'
 import type { EngineContext } from '../context'
 import { emit } from '../context'
-import type { ContainerRecord, ExecConfig, ExecCreateOptions, ExecResult, ExecSessionRecord, ExecStartOptions } from '../types'
+import type { ContainerRecord, ExecConfig, ExecCreateOptions, ExecResult, ExecSessionRecord, ExecStartOptions, ExecStdio } from '../types'
 import { EngineError, invalid } from '../../errors'
 import { generateId } from '../../util/ids'
 import { processStartTime } from '../../util/proc'
@@ -89,7 +89,7 @@ function passthroughFor (ctx: EngineContext, s: ExecSessionRecord, detach: boole
   if (fds === undefined || o.recordPath !== undefined || !s.config.attachStdout || !s.config.attachStderr) return undefined
   const stdin = s.config.attachStdin ? fds.stdin : undefined
   if (s.config.attachStdin && stdin === undefined) return undefined
-  const out = (f: number | 'copy'): number | true => f === 'copy' ? true : f
+  const out = (f: ExecStdio): number | true => f === 'copy' ? true : f
   return { ...(typeof stdin === 'number' ? { stdin } : {}), stdout: out(fds.stdout), stderr: out(fds.stderr) }
 }
 

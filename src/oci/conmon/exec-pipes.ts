@@ -14,11 +14,12 @@
 // ends, so the process never blocks on a pipe nobody reads.
 import type { Readable, Writable } from 'node:stream'
 import type { Socket } from 'node:net'
+import { constants } from 'node:os'
 import type { ProcessPipes } from './spawn'
 import type { AttachEnd, AttachIo } from './attach-socket'
 import { STDOUT_ID, STDERR_ID } from './attach-socket'
 import { pendingBytes } from '../../util/procspawn'
-import { startSplice, spliceAvailable, EPIPE } from '../../util/splice'
+import { startSplice, spliceAvailable } from '../../util/splice'
 import { trace } from '../../util/trace'
 
 export interface PipePump {
@@ -151,7 +152,7 @@ export function pumpPipes (pipes: ProcessPipes, io: AttachIo, signal?: AbortSign
       try {
         splice = startSplice(src.fd, pipes.stdinFd as number, (errno) => {
           splice = undefined
-          if (errno === EPIPE) inputBroken = true
+          if (errno === constants.errno.EPIPE) inputBroken = true
           handBack()
         })
       } catch { handBack() }
