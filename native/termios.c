@@ -1,6 +1,6 @@
-// conex's native helper for the caller's terminal during `exec -t` / `run -t` / `attach`: raw mode as podman and
-// docker set it (golang.org/x/term's MakeRaw: no echo, no line editing, no signals, no output processing), and the
-// saved settings put back afterwards. Node's own raw mode (setRawMode) needs process.stdin's stream and keeps output
+// conex's native helper for the caller's terminal: whether an fd is one, and during `exec -t` / `run -t` / `attach`
+// raw mode as podman and docker set it (golang.org/x/term's MakeRaw: no echo, no line editing, no signals, no output
+// processing), and the saved settings put back afterwards. Node's own raw mode (setRawMode) needs process.stdin's stream and keeps output
 // processing on (ONLCR: the container's \r\n would show as \r\r\n), which conex used to undo by running `stty
 // -onlcr` (a child process and child_process itself: ~11 ms of every -t session).
 #define _GNU_SOURCE
@@ -61,8 +61,19 @@ static napi_value Restore(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+// isatty(fd): boolean. Node's tty.isatty needs the tty module, which loads net and stream (~5 ms of a CLI start),
+// where a `conex exec` without -t only asks whether its stdio is a terminal.
+static napi_value IsATTY(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  int32_t fd;
+  if (fd_arg(env, info, 1, argv, &fd) != 0) return NULL;
+  napi_value result;
+  napi_get_boolean(env, isatty(fd) == 1, &result);
+  return result;
+}
+
 static napi_value Init(napi_env env, napi_value exports) {
-  static const export_t fns[] = { { "makeRaw", MakeRaw }, { "restore", Restore } };
+  static const export_t fns[] = { { "makeRaw", MakeRaw }, { "restore", Restore }, { "isatty", IsATTY } };
   return export_all(env, exports, fns, sizeof fns / sizeof fns[0]);
 }
 

@@ -10,7 +10,7 @@
 // stdin, writes), so `conex exec c make | grep error` typed at a terminal hands the pipe to grep over and copies
 // only stderr. When none of the three can be handed over, every stream goes through conmon's attach socket.
 import { fstatSync } from 'node:fs'
-import { isatty } from 'node:tty'
+import { isTerminal } from '../util/termios'
 import type { ExecStdio, ExecStdioFds } from '../engine/types'
 
 // Whether one fd can be the process's own.
@@ -18,7 +18,7 @@ export function canHandOver (fd: number): boolean {
   let st
   try { st = fstatSync(fd) } catch { return false }
   if (st.isFIFO() || st.isFile() || st.isBlockDevice()) return true
-  return st.isCharacterDevice() && !isatty(fd)
+  return st.isCharacterDevice() && !isTerminal(fd)
 }
 
 // fds 0 (with -i), 1 and 2 each handed over when it can be, copied when not; undefined when none can be.

@@ -102,12 +102,33 @@ export async function main (argv: string[]): Promise<number> {
   }
 }
 
+// A reader that went away (`conex exec c yes | head -1`) ends conex as SIGPIPE ends a Unix filter: quietly, with
+// status 141 (128+SIGPIPE), not with an unhandled EPIPE stack trace.
+function quietEpipe (s: NodeJS.WriteStream): void {
+  s.on('error', (e: NodeJS.ErrnoException) => { if (e.code === 'EPIPE') process.exit(141); else throw e })
+}
+
+// process.stdout and process.stderr are built on first use, and building one loads Node's stream machinery and the
+// tty, net or fs stream behind it (3-6 ms each here); a `conex exec` that hands its stdio over never writes to them.
+// So `fn` runs when the stream is made, not before, and exitWhenWritten waits only for streams that were made.
+const madeStreams = new Set<NodeJS.WriteStream>()
+function onStreamMade (name: 'stdout' | 'stderr', fn: (s: NodeJS.WriteStream) => void): void {
+  const d = Object.getOwnPropertyDescriptor(process, name)
+  if (d?.get === undefined || d.configurable !== true) { const s = process[name]; madeStreams.add(s); fn(s); return }
+  const make = d.get
+  let stream: NodeJS.WriteStream | undefined
+  Object.defineProperty(process, name, {
+    configurable: true,
+    enumerable: d.enumerable,
+    get: () => {
+      if (stream === undefined) { stream = make.call(process) as NodeJS.WriteStream; madeStreams.add(stream); fn(stream) }
+      return stream
+    },
+  })
+}
+
 if (require.main === module || process.env.CONEX_MAIN === '1' || /bin\/conex(\.js)?$/.test(require.main?.filename ?? '')) {
-  // A reader that went away (`conex exec c yes | head -1`) ends conex as SIGPIPE ends a Unix filter: quietly, with
-  // status 141 (128+SIGPIPE), not with an unhandled EPIPE stack trace.
-  for (const s of [process.stdout, process.stderr]) {
-    s.on('error', (e: NodeJS.ErrnoException) => { if (e.code === 'EPIPE') process.exit(141); else throw e })
-  }
+  for (const name of ['stdout', 'stderr'] as const) onStreamMade(name, quietEpipe)
   void main(process.argv.slice(2)).then(exitWhenWritten)
 }
 
@@ -118,7 +139,7 @@ if (require.main === module || process.env.CONEX_MAIN === '1' || /bin\/conex(\.j
 // callback runs once the writes before it are done.
 function exitWhenWritten (code: number): void {
   process.exitCode = code // also the status should the process end by itself first
-  const queued = [process.stdout, process.stderr].filter((s) => s.writableLength > 0)
+  const queued = [...madeStreams].filter((s) => s.writableLength > 0)
   if (queued.length === 0) process.exit(code)
   let left = queued.length
   for (const s of queued) s.write('', () => { if (--left === 0) process.exit(code) })

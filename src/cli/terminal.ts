@@ -1,29 +1,23 @@
 // The caller's terminal during an attached -t session: raw mode on, restored on every way out (normal end, error,
 // signal), the initial size, and SIGWINCH forwarded as resizes.
-import { isatty } from 'node:tty'
-import { loadAddon } from '../util/addon'
+import { isTerminal, termios } from '../util/termios'
 import type { AttachStreams } from '../engine/types'
 export interface TerminalGuard { size?: [number, number], onResize: (fn: (h: number, w: number) => void) => void, restore: () => void }
 
-interface Termios { makeRaw: (fd: number) => Buffer, restore: (fd: number, saved: Buffer) => void }
-let termios: Termios | undefined
-
 export function setupTerminal (o: { tty: boolean, stdin: boolean }): TerminalGuard {
-  const stdout = process.stdout
-  const size: [number, number] | undefined = o.tty && stdout.isTTY ? [stdout.rows, stdout.columns] : undefined
+  // process.stdout only with a tty: building the stream loads Node's tty or net module (3-6 ms of a CLI start).
+  const stdout = o.tty ? process.stdout : undefined
+  const size: [number, number] | undefined = stdout?.isTTY === true ? [stdout.rows, stdout.columns] : undefined
   // Raw with -t whether or not stdin is forwarded (-i), as podman does: the container's pty already turned \n into
   // \r\n, so the caller's terminal must not do it again. podman's raw mode (golang.org/x/term MakeRaw), set by conex's
   // termios addon: Node's setRawMode would need process.stdin's stream (4-6 ms to build) and keeps output processing
   // on (ONLCR), which then took a `stty -onlcr` child process (~11 ms with child_process's loading). Node itself puts
   // back the terminal's start-up settings if conex dies of SIGINT or SIGTERM.
   let saved: Buffer | undefined
-  if (o.tty && isatty(0)) {
-    termios ??= loadAddon<Termios>('termios')
-    saved = termios.makeRaw(0)
-  }
+  if (o.tty && isTerminal(0)) saved = termios().makeRaw(0)
   let winch: (() => void) | undefined
   const restore = (): void => {
-    if (saved !== undefined) { try { termios?.restore(0, saved) } catch { /* the terminal is gone */ } saved = undefined }
+    if (saved !== undefined) { try { termios().restore(0, saved) } catch { /* the terminal is gone */ } saved = undefined }
     if (winch !== undefined) process.removeListener('SIGWINCH', winch)
     process.removeListener('exit', restore)
   }
@@ -31,7 +25,7 @@ export function setupTerminal (o: { tty: boolean, stdin: boolean }): TerminalGua
   return {
     size,
     onResize: (fn) => {
-      if (!o.tty || !stdout.isTTY) return
+      if (stdout?.isTTY !== true) return
       winch = () => fn(stdout.rows, stdout.columns)
       process.on('SIGWINCH', winch)
     },
@@ -46,13 +40,13 @@ export function setupTerminal (o: { tty: boolean, stdin: boolean }): TerminalGua
  */
 export async function withTerminal (o: { tty: boolean, stdin: boolean }, fn: (term: TerminalGuard, streams: AttachStreams) => Promise<{ exitCode?: number, detached: boolean }>): Promise<number> {
   const term = setupTerminal(o)
-  // stdin is made when the engine first reads it: process.stdin, once made, may read ahead of the process, and a
-  // session that takes the caller's fds themselves (cli/hand-over.ts) never reads it.
+  // Each stream is made when the engine first reads it: process.stdin, once made, may read ahead of the process, and
+  // a session that takes the caller's fds themselves (cli/hand-over.ts) never reads any (building one costs 3-6 ms).
   let stdinMade = false
   const streams: AttachStreams = {
     get stdin () { if (!o.stdin) return undefined; stdinMade = true; return process.stdin },
-    stdout: process.stdout,
-    stderr: process.stderr,
+    get stdout () { return process.stdout },
+    get stderr () { return process.stderr },
   }
   try {
     const r = await fn(term, streams)
