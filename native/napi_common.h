@@ -55,6 +55,42 @@ static inline void release_wrap(napi_env env, napi_ref self_ref) {
   napi_delete_reference(env, self_ref);
 }
 
+// The JavaScript object for a native handle: `state` wrapped in it (release_wrap unwraps it when the state is freed),
+// held by a strong reference (*self) until then, with one method (`method`, NULL for none; it finds the state with
+// unwrap_this), and an async context named `resource` for the handle's callbacks.
+static inline napi_value wrap_handle(napi_env env, void *state, const char *method, napi_callback fn, const char *resource,
+                                     napi_ref *self, napi_async_context *actx) {
+  napi_value obj, name;
+  napi_create_object(env, &obj);
+  if (method != NULL) {
+    napi_value f;
+    napi_create_function(env, method, NAPI_AUTO_LENGTH, fn, NULL, &f);
+    napi_set_named_property(env, obj, method, f);
+  }
+  napi_wrap(env, obj, state, NULL, NULL, NULL);
+  napi_create_reference(env, obj, 1, self);
+  napi_create_string_utf8(env, resource, NAPI_AUTO_LENGTH, &name);
+  napi_async_init(env, obj, name, actx);
+  return obj;
+}
+
+// The native state of the handle a method was called on (wrap_handle's), or NULL once it is released.
+static inline void *unwrap_this(napi_env env, napi_callback_info info) {
+  napi_value self;
+  void *state = NULL;
+  napi_get_cb_info(env, info, NULL, NULL, &self, NULL);
+  if (napi_unwrap(env, self, &state) != napi_ok) return NULL;
+  return state;
+}
+
+// Lets go of what wrap_handle made, as the handle's native state is freed: the wrap and its reference (needs an open
+// handle scope), the callback's reference (if any) and the async context.
+static inline void release_handle(napi_env env, napi_ref self, napi_ref cb, napi_async_context actx) {
+  release_wrap(env, self);
+  if (cb != NULL) napi_delete_reference(env, cb);
+  napi_async_destroy(env, actx);
+}
+
 typedef struct { const char *name; napi_callback fn; } export_t;
 
 static napi_value export_all(napi_env env, napi_value exports, const export_t *fns, size_t n) {

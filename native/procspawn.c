@@ -9,6 +9,9 @@
 // reaps the child, calling back with its status.
 // pending(fd) is FIONREAD: the bytes a pipe holds that nobody has read yet (an exec's output pipe, when its process
 // has exited: what is left to forward before the pipe can be closed; see src/oci/conmon/exec-pipes.ts).
+// read(fd, cb) reads one of our pipe ends on the event loop (conmon's control pipes and its stderr: a few short
+// messages each): cb(Buffer) per read, then cb(null) once at EOF or an error. A Socket would do the same, and loading
+// Node's net and stream modules for it is ~4 ms of a `conex exec` that needs no other stream.
 // Without pidfd_open (Linux < 5.3) spawn() throws ENOSYS and the caller uses child_process instead.
 //
 // Built with plain gcc by scripts/build.mjs (N-API and libuv symbols resolve against the running node at load time).
@@ -315,10 +318,89 @@ static napi_value Watch(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+typedef struct {
+  uv_poll_t poll;
+  int fd;
+  int done;                   // no more callbacks; the handle is closing
+  napi_env env;
+  napi_ref cb;
+  napi_ref self;
+  napi_async_context actx;
+} reader_t;
+
+static void on_reader_closed(uv_handle_t *h) {
+  reader_t *r = (reader_t *)h->data;
+  close(r->fd);
+  napi_env env = r->env;
+  napi_handle_scope scope;
+  napi_open_handle_scope(env, &scope);
+  release_handle(env, r->self, r->cb, r->actx);
+  napi_close_handle_scope(env, scope);
+  free(r);
+}
+
+// Stops reading and closes the fd (once the handle is closed); nothing is called back after this.
+static void reader_end(reader_t *r) {
+  if (r->done) return;
+  r->done = 1;
+  uv_poll_stop(&r->poll);
+  uv_close((uv_handle_t *)&r->poll, on_reader_closed);
+}
+
+static void on_readable(uv_poll_t *h, int status, int events) {
+  (void)events;
+  reader_t *r = (reader_t *)h->data;
+  napi_env env = r->env;
+  char buf[16384];
+  while (!r->done) {
+    ssize_t n = -1;
+    if (status == 0) {
+      do n = read(r->fd, buf, sizeof buf); while (n < 0 && errno == EINTR);
+      if (n < 0 && errno == EAGAIN) return;
+    }
+    napi_handle_scope scope;
+    napi_open_handle_scope(env, &scope);
+    napi_value arg;
+    if (n > 0) {
+      void *data;
+      napi_create_buffer_copy(env, (size_t)n, buf, &data, &arg);
+    } else {
+      napi_get_null(env, &arg);
+      reader_end(r);          // r stays valid until the handle's close callback, after this one
+    }
+    call_js(env, r->actx, r->cb, NULL, 1, &arg);
+    napi_close_handle_scope(env, scope);
+    if (n <= 0) return;
+  }
+}
+
+static napi_value ReaderClose(napi_env env, napi_callback_info info) {
+  reader_t *r = unwrap_this(env, info);
+  if (r != NULL) reader_end(r);
+  return NULL;
+}
+
+// read(fd, cb) -> { close() }: takes ownership of fd (made non-blocking, closed at the end).
+static napi_value Read(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  reader_t *r = calloc(1, sizeof *r);
+  if (r == NULL) return throw_errno(env, "read", ENOMEM);
+  if (poll_args_init(env, argc, argv, 0, "read(fd, cb)", &r->poll, 0, r, &r->fd) != 0) { free(r); return NULL; }
+  int fl = fcntl(r->fd, F_GETFL);
+  if (fl >= 0) (void)fcntl(r->fd, F_SETFL, fl | O_NONBLOCK);
+  r->env = env;
+  napi_create_reference(env, argv[1], 1, &r->cb);
+  napi_value handle = wrap_handle(env, r, "close", ReaderClose, "conex:procspawn", &r->self, &r->actx);
+  uv_poll_start(&r->poll, UV_READABLE, on_readable);
+  return handle;
+}
+
 static napi_value Init(napi_env env, napi_value exports) {
   static const export_t fns[] = {
     { "pipe", Pipe }, { "spawn", Spawn }, { "watch", Watch }, { "pidfdSupported", PidfdSupported },
-    { "pending", Pending },
+    { "pending", Pending }, { "read", Read },
   };
   return export_all(env, exports, fns, sizeof fns / sizeof fns[0]);
 }

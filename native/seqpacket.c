@@ -236,12 +236,10 @@ static void on_closed(uv_handle_t *h) {
   conn_t *c = (conn_t *)h->data;
   napi_env env = c->env;
   close(c->fd);
-  if (c->on_read) napi_delete_reference(env, c->on_read);
   if (c->on_write) napi_delete_reference(env, c->on_write);
-  napi_async_destroy(env, c->actx);
   napi_handle_scope scope;
   napi_open_handle_scope(env, &scope);
-  release_wrap(env, c->self);
+  release_handle(env, c->self, c->on_read, c->actx);
   napi_close_handle_scope(env, scope);
   free(c);
 }
@@ -255,13 +253,8 @@ static napi_value Open(napi_env env, napi_callback_info info) {
   if (c == NULL) return throw_errno(env, "open", ENOMEM);
   if (poll_args_init(env, argc, argv, 0, "open(fd, onRead)", &c->poll, 1, c, &c->fd) != 0) { free(c); return NULL; }
   c->env = env;
-  napi_value obj, name;
-  napi_create_object(env, &obj);
-  napi_wrap(env, obj, c, NULL, NULL, NULL);
-  napi_create_reference(env, obj, 1, &c->self);
+  napi_value obj = wrap_handle(env, c, NULL, NULL, "conex:seqpacket", &c->self, &c->actx);
   napi_create_reference(env, argv[1], 1, &c->on_read);
-  napi_create_string_utf8(env, "conex:seqpacket", NAPI_AUTO_LENGTH, &name);
-  napi_async_init(env, obj, name, &c->actx);
   return obj;
 }
 

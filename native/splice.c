@@ -46,10 +46,8 @@ static void on_closed(uv_handle_t *h) {
   napi_create_int32(env, s->err, &args[0]);
   napi_create_double(env, s->bytes, &args[1]);
   call_js(env, s->actx, s->cb, NULL, 2, args);
-  release_wrap(env, s->self);
+  release_handle(env, s->self, s->cb, s->actx);
   napi_close_handle_scope(env, scope);
-  napi_delete_reference(env, s->cb);
-  napi_async_destroy(env, s->actx);
   free(s);
 }
 
@@ -104,10 +102,8 @@ static void on_ready(uv_poll_t *h, int status, int events) {
 }
 
 static napi_value Stop(napi_env env, napi_callback_info info) {
-  napi_value self;
-  napi_get_cb_info(env, info, NULL, NULL, &self, NULL);
-  splice_t *s = NULL;
-  if (napi_unwrap(env, self, (void **)&s) == napi_ok && s != NULL) finish(s, ECANCELED);
+  splice_t *s = unwrap_this(env, info);
+  if (s != NULL) finish(s, ECANCELED);
   return NULL;
 }
 
@@ -152,14 +148,7 @@ static napi_value Start(napi_env env, napi_callback_info info) {
   s->open = 2;
   s->env = env;
   napi_create_reference(env, argv[2], 1, &s->cb);
-  napi_value handle, stop, name;
-  napi_create_object(env, &handle);
-  napi_create_function(env, "stop", NAPI_AUTO_LENGTH, Stop, NULL, &stop);
-  napi_set_named_property(env, handle, "stop", stop);
-  napi_wrap(env, handle, s, NULL, NULL, NULL);
-  napi_create_reference(env, handle, 1, &s->self);
-  napi_create_string_utf8(env, "conex:splice", NAPI_AUTO_LENGTH, &name);
-  napi_async_init(env, NULL, name, &s->actx);
+  napi_value handle = wrap_handle(env, s, "stop", Stop, "conex:splice", &s->self, &s->actx);
   pump(s);
   if (!s->done && !uv_is_active((uv_handle_t *)&s->src_poll) && !uv_is_active((uv_handle_t *)&s->dst_poll)) {
     // ROUNDS calls moved data without running dry: carry on from the loop

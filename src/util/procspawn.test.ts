@@ -1,11 +1,12 @@
 // The posix_spawn path for conmon (native/procspawn.c via spawnLight): pipes both ways, fds passed as they are, exit
-// status and signals, a session of its own, default signal dispositions, exact env and cwd, and a clear error.
+// status and signals, a session of its own, default signal dispositions, exact env and cwd, and a clear error; bare pipe
+// ends read on the event loop (readFd).
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { openSync, closeSync, mkdtempSync, writeFileSync, rmSync, realpathSync } from 'node:fs'
+import { openSync, closeSync, mkdtempSync, writeFileSync, rmSync, realpathSync, writeSync, fstatSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Socket } from 'node:net'
-import { spawnLight } from './procspawn'
+import { readFd, spawnLight } from './procspawn'
 
 const read = (s: Socket): Promise<string> => new Promise((resolve) => {
   let out = ''
@@ -94,4 +95,41 @@ test('killed by a signal: 128 + the signal; a missing program: ENOENT thrown; a 
   assert.equal(await c.exited, 137)
   await assert.rejects(spawnLight({ file: '/no/such/conmon', args: [], env: {}, cwd: '/', stdio: ['ignore', 'read'] }), (err: NodeJS.ErrnoException) => err.code === 'ENOENT' && /posix_spawn: No such file or directory/.test(err.message))
   assert.equal(await spawnLight({ file: 'sh', args: [], env: {}, cwd: '/', stdio: [] }), undefined)
+})
+
+const readAll = (fd: number): Promise<{ text: string, chunks: number }> => new Promise((resolve) => {
+  const parts: Buffer[] = []
+  readFd(fd, (chunk) => { if (chunk === null) resolve({ text: Buffer.concat(parts).toString(), chunks: parts.length }); else parts.push(chunk) })
+})
+
+test('bare pipe ends ("read-fd", "write-fd"): no Socket, the fds themselves; readFd reads to EOF and closes the fd', async () => {
+  const c = await sh('read x <&4; printf "got %s\\n" "$x" >&3; head -c 100000 /dev/zero >&3', ['ignore', 'ignore', 'ignore', 'read-fd', 'write-fd'])
+  assert.equal(c.pipes[3], undefined)
+  assert.equal(c.pipes[4], undefined)
+  const [r, w] = [c.fds[3] as number, c.fds[4] as number]
+  writeSync(w, 'hello\n')
+  closeSync(w)
+  const got = await readAll(r)
+  assert.equal(got.text.slice(0, 10), 'got hello\n')
+  assert.equal(got.text.length, 10 + 100000)
+  assert.equal(await c.exited, 0)
+  // The reader closed its fd after EOF (its callback came first; the close follows on the loop).
+  await new Promise((resolve) => setImmediate(resolve))
+  assert.throws(() => fstatSync(r), { code: 'EBADF' })
+})
+
+test('readFd: close() stops it at once, with no further callback, and closes the fd', async () => {
+  const c = await sh('echo first >&3; sleep 0.3; echo second >&3', ['ignore', 'ignore', 'ignore', 'read-fd'])
+  const r = c.fds[3] as number
+  const seen: Array<string | null> = []
+  let reader: { close: () => void } | undefined
+  await new Promise<void>((resolve) => {
+    reader = readFd(r, (chunk) => { seen.push(chunk === null ? null : chunk.toString()); resolve() })
+  })
+  reader?.close()
+  // The read end is gone: the child's second echo dies of SIGPIPE.
+  assert.equal(await c.exited, 141)
+  await new Promise((resolve) => setTimeout(resolve, 50))
+  assert.deepEqual(seen, ['first\n'])
+  assert.throws(() => fstatSync(r), { code: 'EBADF' })
 })

@@ -13,6 +13,7 @@ interface Native {
   watch: (pid: number, pidfd: number, cb: (status: number) => void) => void
   pidfdSupported: () => boolean
   pending: (fd: number) => number
+  read: (fd: number, cb: (chunk: Buffer | null) => void) => { close: () => void }
 }
 
 let native: Native | null | undefined
@@ -25,14 +26,18 @@ function addon (): Native | null {
   return native
 }
 
-/** What the child gets at each fd from 0 up: 'ignore' (/dev/null), an fd of ours passed as is, or a new pipe. */
-export type LightStdio = 'ignore' | 'read' | 'write' | number
+/**
+ * What the child gets at each fd from 0 up: 'ignore' (/dev/null), an fd of ours passed as is, or a new pipe whose end
+ * is ours: a Socket ('read': the child writes, 'write': we write), or the bare fd ('read-fd', 'write-fd': for
+ * readFd and writeSync, without Node's net and stream modules).
+ */
+export type LightStdio = 'ignore' | 'read' | 'write' | 'read-fd' | 'write-fd' | number
 
 export interface LightChild {
   pid: number
-  /** Our end of each 'read' (the child writes, we read) and 'write' (we write) pipe, by child fd; others undefined. */
+  /** Our end of each 'read' and 'write' pipe, by child fd; others undefined. */
   pipes: Array<Socket | undefined>
-  /** The fd numbers of those ends (for pendingBytes). */
+  /** The fd numbers of our pipe ends, by child fd (pendingBytes; the 'read-fd' and 'write-fd' ends themselves). */
   fds: Array<number | undefined>
   /** The exit status: the code, 128 + signal, or -1 when unknown. */
   exited: Promise<number>
@@ -62,7 +67,7 @@ export async function spawnLight (o: { file: string, args: string[], env: Record
       if (s === 'ignore') { fds.push(-1); ours.push(undefined); continue }
       if (typeof s === 'number') { fds.push(s); ours.push(undefined); continue }
       const [r, w] = n.pipe(i <= 2 ? o.pipeSize ?? 0 : 0)
-      const [mine, child] = s === 'read' ? [r, w] : [w, r]
+      const [mine, child] = s === 'read' || s === 'read-fd' ? [r, w] : [w, r]
       ours.push(mine)
       theirs.push(child)
       fds.push(child)
@@ -71,7 +76,8 @@ export async function spawnLight (o: { file: string, args: string[], env: Record
     // The child ends stay open until the spawn is done (closed in finally, after the await).
     const { pid, pidfd } = await n.spawn(o.file, [o.file, ...o.args], env, o.cwd, fds)
     const exited = new Promise<number>((resolve) => { n.watch(pid, pidfd, resolve) })
-    const pipes = ours.map((fd, i) => fd === undefined ? undefined : new Socket({ fd, readable: o.stdio[i] === 'read', writable: o.stdio[i] === 'write' }))
+    const socket = (s: LightStdio): boolean => s === 'read' || s === 'write'
+    const pipes = ours.map((fd, i) => fd === undefined || !socket(o.stdio[i]) ? undefined : new Socket({ fd, readable: o.stdio[i] === 'read', writable: o.stdio[i] === 'write' }))
     return { pid, pipes, fds: ours, exited }
   } catch (err) {
     for (const fd of ours) if (fd !== undefined) closeSync(fd)
@@ -79,4 +85,14 @@ export async function spawnLight (o: { file: string, args: string[], env: Record
   } finally {
     for (const fd of theirs) closeSync(fd)
   }
+}
+
+/**
+ * Reads one of our pipe ends ('read-fd') on the event loop: onChunk(Buffer) per read, then onChunk(null) once at EOF
+ * or an error. Takes the fd (closed at the end, or by close(), after which nothing is called back).
+ */
+export function readFd (fd: number, onChunk: (chunk: Buffer | null) => void): { close: () => void } {
+  const n = addon()
+  if (n === null) throw new Error('readFd needs conex\'s procspawn addon')
+  return n.read(fd, onChunk)
 }

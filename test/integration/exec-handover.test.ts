@@ -131,6 +131,22 @@ describe('exec hands pipes and files over', { skip: SKIP }, () => {
     assert.ok(lines.length <= 2, lines.join('\n'))
   })
 
+  test('a CLI that hands everything over loads none of Node\'s stream modules (net, stream, tty: 4-10 ms of its start)', async () => {
+    // A preload records the built-in modules loaded during the run; the CLI's own output path (stderr) is not used.
+    writeFileSync(join(dir, 'modules.js'), `process.on('exit', () => require('fs').writeFileSync(process.env.T + '/modules', process.moduleLoadList.join('\\n')))\n`)
+    const r = await bash('cx exec c1 sh -c "echo out; echo err >&2; exit 3"', { env: { NODE_OPTIONS: `--require ${join(dir, 'modules.js')}` } })
+    assert.equal(r.out, 'out\n')
+    assert.equal(r.stderr, 'err\n')
+    assert.equal(r.code, 3)
+    const loaded = readFileSync(join(dir, 'modules'), 'utf8').split('\n')
+    assert.ok(loaded.includes('NativeModule fs'), 'the preload saw the run')
+    for (const m of ['net', 'stream', 'tty', 'child_process']) assert.ok(!loaded.includes(`NativeModule ${m}`), `${m} was loaded`)
+    // The same at a terminal-less error: the one-line error still reaches stderr (made on first use).
+    const e = await bash('cx exec nosuch true')
+    assert.equal(e.code, 125)
+    assert.equal(e.stderr, 'Error: no container with name or ID "nosuch" found: no such container\n')
+  })
+
   test('sockets, --record and exec_passthrough=false keep conmon\'s attach socket: the process gets a pipe of conmon\'s', async () => {
     // Node's child_process gives the CLI socketpairs.
     const sock = await store.conex(['exec', 'c1', 'readlink', '/proc/self/fd/1'])

@@ -44,3 +44,19 @@ test('PipeReader: waiters queue up before data arrives; an error ends the stream
   pipe.destroy(new Error('EPIPE'))
   assert.equal(await c, undefined)
 })
+
+test('PipeReader fed by the caller: lines split on bytes, so a UTF-8 character cut between two reads decodes whole', async () => {
+  const r = new PipeReader()
+  const line = Buffer.from('{"data": -1, "message": "ungültig: ✗"}\n{"data": 5}\n')
+  const cut = line.indexOf(Buffer.from('✗')) + 1 // inside the three bytes of ✗
+  r.feed(line.subarray(0, cut))
+  const first = r.next()
+  r.feed(line.subarray(cut))
+  assert.deepEqual(await first, { data: -1, message: 'ungültig: ✗' })
+  assert.deepEqual(await r.next(), { data: 5 })
+  const eof = r.next()
+  r.end()
+  assert.equal(await eof, undefined)
+  r.feed(Buffer.from('{"data": 9}\n')) // nothing after the end
+  assert.equal(await r.next(), undefined)
+})

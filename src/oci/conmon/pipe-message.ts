@@ -14,34 +14,42 @@ export function parsePipeMessage (line: string): PipeMessage | undefined {
   } catch { return undefined }
 }
 
-// Reads messages from one pipe in order; `next()` resolves with the next message, or undefined at EOF.
+// Reads messages from one pipe in order; `next()` resolves with the next message, or undefined at EOF. Fed by a
+// stream (given to the constructor) or by the caller (feed() per chunk, end() at EOF: a pipe read with readFd). Lines
+// are split on the bytes, so a UTF-8 message split between two reads still decodes whole.
 export class PipeReader {
   readonly #queue: Array<PipeMessage | undefined> = []
   readonly #waiters: Array<(m: PipeMessage | undefined) => void> = []
-  #buf = ''
+  #buf: Buffer = Buffer.alloc(0)
   #ended = false
 
-  constructor (stream: Readable) {
-    stream.setEncoding('utf8')
-    stream.on('data', (chunk: string) => {
-      this.#buf += chunk
-      let nl: number
-      while ((nl = this.#buf.indexOf('\n')) !== -1) {
-        const m = parsePipeMessage(this.#buf.slice(0, nl))
-        this.#buf = this.#buf.slice(nl + 1)
-        if (m !== undefined) this.#push(m)
-      }
-    })
-    const end = (): void => {
-      if (this.#ended) return
-      this.#ended = true
-      const m = this.#buf.trim() === '' ? undefined : parsePipeMessage(this.#buf)
-      if (m !== undefined) this.#push(m)
-      this.#push(undefined)
-    }
+  constructor (stream?: Readable) {
+    if (stream === undefined) return
+    const end = (): void => this.end()
+    stream.on('data', (chunk: Buffer) => this.feed(chunk))
     stream.on('end', end)
     stream.on('close', end)
     stream.on('error', end)
+  }
+
+  feed (chunk: Buffer): void {
+    if (this.#ended) return
+    this.#buf = this.#buf.length === 0 ? chunk : Buffer.concat([this.#buf, chunk])
+    let nl: number
+    while ((nl = this.#buf.indexOf(10)) !== -1) {
+      const m = parsePipeMessage(this.#buf.toString('utf8', 0, nl))
+      this.#buf = this.#buf.subarray(nl + 1)
+      if (m !== undefined) this.#push(m)
+    }
+  }
+
+  end (): void {
+    if (this.#ended) return
+    this.#ended = true
+    const rest = this.#buf.toString('utf8')
+    const m = rest.trim() === '' ? undefined : parsePipeMessage(rest)
+    if (m !== undefined) this.#push(m)
+    this.#push(undefined)
   }
 
   #push (m: PipeMessage | undefined): void {

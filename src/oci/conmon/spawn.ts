@@ -9,10 +9,10 @@
 // comes from conmon's pid file (written before the spawned process exits). Until the move, the monitor and the
 // runtime it forks sit in our own cgroup; the session's process never does (runc moves it into the container's).
 import { spawn, type ChildProcess } from 'node:child_process'
-import { readFileSync } from 'node:fs'
+import { closeSync, readFileSync, writeSync } from 'node:fs'
 import type { Socket } from 'node:net'
 import { PipeReader } from './pipe-message'
-import { spawnLight, type LightStdio } from '../../util/procspawn'
+import { readFd, spawnLight, type LightStdio } from '../../util/procspawn'
 import { joinCgroup, type CgroupMode } from '../cgroups'
 import { EngineError } from '../../errors'
 import { trace } from '../../util/trace'
@@ -79,12 +79,79 @@ const PASSTHROUGH_PIPE_SIZE = 256 * 1024
 interface Spawned {
   pid: number | undefined
   /** conmon's stderr, until it daemonizes; undefined when it is the process's (passthrough). */
-  stderr?: Socket
+  stderr?: Collected
   pipes?: ProcessPipes
   /** Our ends of the sync, start and attach pipes. */
-  control: [Socket, Socket, Socket]
+  control: ControlPipes
   /** Exit status of the spawned process (conmon's first process, which exits once it has forked the monitor). */
   exited: Promise<number>
+}
+
+/** conmon's control pipes, our ends: the sync and attach pipes read as messages, the start pipe written. */
+interface ControlPipes {
+  sync: PipeReader
+  attach: PipeReader
+  /** Writes one start byte. */
+  start: () => Promise<void>
+  /** Closes our ends; a reader's next() then sees EOF, a later start() fails. */
+  close: () => void
+}
+
+/** What a pipe brought so far (conmon's stderr, up to 64 KiB), as text. */
+interface Collected { text: () => string, close: () => void }
+
+const START_BYTE = Buffer.from([0])
+const STDERR_KEPT = 65536
+
+// The addon's spawn: bare fds, read on the event loop by the addon (no net or stream module in the CLI).
+function fdControl (syncFd: number, startFd: number, attachFd: number): ControlPipes {
+  const sync = new PipeReader()
+  const attach = new PipeReader()
+  const feed = (r: PipeReader) => (chunk: Buffer | null): void => { if (chunk === null) r.end(); else r.feed(chunk) }
+  const readers = [readFd(syncFd, feed(sync)), readFd(attachFd, feed(attach))]
+  let open = true
+  return {
+    sync,
+    attach,
+    // One byte into a pipe never blocks; EPIPE when conmon is gone.
+    start: async () => {
+      if (!open) throw new Error('conmon\'s start pipe is closed')
+      writeSync(startFd, START_BYTE)
+    },
+    close: () => {
+      if (!open) return
+      open = false
+      for (const r of readers) r.close()
+      closeSync(startFd)
+      sync.end()
+      attach.end()
+    },
+  }
+}
+
+// child_process's pipes (where the addon cannot spawn): Sockets.
+function socketControl (syncPipe: Socket, startPipe: Socket, attachPipe: Socket): ControlPipes {
+  return {
+    sync: new PipeReader(syncPipe),
+    attach: new PipeReader(attachPipe),
+    start: () => new Promise((resolve, reject) => {
+      startPipe.write(START_BYTE, (err) => err == null ? resolve() : reject(err))
+    }),
+    close: () => { for (const p of [syncPipe, startPipe, attachPipe]) p.destroy() },
+  }
+}
+
+function collectFd (fd: number): Collected {
+  let text = ''
+  const r = readFd(fd, (chunk) => { if (chunk !== null && text.length < STDERR_KEPT) text += chunk.toString('utf8') })
+  return { text: () => text, close: () => r.close() }
+}
+
+function collectStream (s: Socket): Collected {
+  let text = ''
+  s.setEncoding('utf8')
+  s.on('data', (d: string) => { if (text.length < STDERR_KEPT) text += d })
+  return { text: () => text, close: () => s.destroy() }
 }
 
 const as = (s: boolean | number, pipe: 'read' | 'write'): LightStdio => typeof s === 'number' ? s : s ? pipe : 'ignore'
@@ -97,17 +164,17 @@ async function spawnProcess (file: string, args: string[], cwd: string, env: Rec
   const preserved: number[] = []
   for (let fd = 3; fd < 3 + n; fd++) preserved.push(fd)
   const std: LightStdio[] = io === undefined
-    ? ['ignore', 'ignore', 'read']
+    ? ['ignore', 'ignore', 'read-fd']
     : [as(io.stdin, 'write'), as(io.stdout, 'read'), as(io.stderr, 'read')]
-  const light = await spawnLight({ file, args, env, cwd, stdio: [...std, ...preserved, 'read', 'write', 'read'], ...(io !== undefined ? { pipeSize: PASSTHROUGH_PIPE_SIZE } : {}) })
+  const light = await spawnLight({ file, args, env, cwd, stdio: [...std, ...preserved, 'read-fd', 'write-fd', 'read-fd'], ...(io !== undefined ? { pipeSize: PASSTHROUGH_PIPE_SIZE } : {}) })
   if (light !== undefined) {
-    const p = light.pipes
-    const control: [Socket, Socket, Socket] = [p[n + 3] as Socket, p[n + 4] as Socket, p[n + 5] as Socket]
+    const f = light.fds as number[]
+    const control = fdControl(f[n + 3], f[n + 4], f[n + 5])
     if (io !== undefined) {
-      const f = light.fds
+      const p = light.pipes
       return { pid: light.pid, pipes: { stdin: p[0], stdout: p[1], stderr: p[2], stdinFd: f[0], stdoutFd: f[1], stderrFd: f[2] }, control, exited: light.exited }
     }
-    return { pid: light.pid, stderr: p[2] as Socket, control, exited: light.exited }
+    return { pid: light.pid, stderr: collectFd(f[2]), control, exited: light.exited }
   }
   if (io !== undefined) throw new Error('passthrough stdio needs conex\'s procspawn addon')
   const stdio: Array<'ignore' | 'pipe' | number> = ['ignore', 'ignore', 'pipe', ...preserved, 'pipe', 'pipe', 'pipe']
@@ -116,7 +183,7 @@ async function spawnProcess (file: string, args: string[], cwd: string, env: Rec
     child.once('error', reject)
     child.once('exit', (code, sig) => resolve(code ?? 128 + (sig === null ? 0 : 1)))
   })
-  return { pid: child.pid, stderr: child.stderr as Socket, control: [child.stdio[n + 3] as Socket, child.stdio[n + 4] as Socket, child.stdio[n + 5] as Socket], exited }
+  return { pid: child.pid, stderr: collectStream(child.stderr as Socket), control: socketControl(child.stdio[n + 3] as Socket, child.stdio[n + 4] as Socket, child.stdio[n + 5] as Socket), exited }
 }
 
 // Spawns conmon and places it in its cgroup; resolves with conmon waiting for its first start byte.
@@ -135,16 +202,9 @@ export async function spawnConmon (o: SpawnConmonOptions): Promise<ConmonProcess
   } catch (err) {
     throw new EngineError('RUNTIME_ERROR', `spawning conmon: ${(err as Error).message}`, { cause: err })
   }
-  let stderr = ''
-  child.stderr?.setEncoding('utf8')
-  child.stderr?.on('data', (d: string) => { if (stderr.length < 65536) stderr += d })
-  const [syncPipe, startPipe, attachPipe] = child.control
-  const sync = new PipeReader(syncPipe)
-  const attach = new PipeReader(attachPipe)
+  const { sync, attach } = child.control
   const exited = child.exited
-  const write = (): Promise<void> => new Promise((resolve, reject) => {
-    startPipe.write(Buffer.from([0]), (err) => err == null ? resolve() : reject(err))
-  })
+  const write = child.control.start
   let joining: Promise<void> | undefined
   const start = async (): Promise<void> => {
     await write()
@@ -157,11 +217,12 @@ export async function spawnConmon (o: SpawnConmonOptions): Promise<ConmonProcess
         .then(() => trace('conmon: monitor joined its cgroup'), () => undefined)
     }
   }
-  const close = (): void => { for (const s of [syncPipe, startPipe, attachPipe]) s.destroy() }
+  const close = child.control.close
   const closeStdio = (): void => { for (const s of [child.pipes?.stdin, child.pipes?.stdout, child.pipes?.stderr]) s?.destroy() }
   if (child.pid === undefined) {
     close()
     closeStdio()
+    child.stderr?.close()
     const err = await exited.catch((e: Error) => e)
     throw new EngineError('RUNTIME_ERROR', `spawning conmon: ${err instanceof Error ? err.message : 'no pid'}`)
   }
@@ -174,14 +235,15 @@ export async function spawnConmon (o: SpawnConmonOptions): Promise<ConmonProcess
   // The spawned process exits as soon as it has forked the monitor. Its failure shows up as EOF on the pipes, which
   // the caller reads next, so we do not wait for it here; its exit status and stderr explain that EOF.
   let exitCode: number | undefined
-  void exited.then((code) => { exitCode = code; child.stderr?.destroy() }, () => { exitCode = -1 })
+  void exited.then((code) => { exitCode = code; child.stderr?.close() }, () => { exitCode = -1 })
   // With passthrough, conmon's own stderr is the process's stderr pipe: on a failed start, what it holds (read by the
   // socket since its creation, nobody having consumed it) is conmon's or the runtime's error.
+  let held = ''
   const ownStderr = (): string => {
-    if (child.stderr !== undefined) return stderr
-    const held = child.pipes?.stderr?.read() as Buffer | null | undefined
-    if (held != null) stderr += held.toString('utf8', 0, Math.min(held.length, 65536))
-    return stderr
+    if (child.stderr !== undefined) return child.stderr.text()
+    const chunk = child.pipes?.stderr?.read() as Buffer | null | undefined
+    if (chunk != null) held += chunk.toString('utf8', 0, Math.min(chunk.length, STDERR_KEPT))
+    return held
   }
   const describe = (): string => exitCode !== undefined && exitCode !== 0
     ? `conmon failed (exit ${exitCode}): ${ownStderr().trim().split('\n').pop() ?? ''}`
