@@ -5,21 +5,18 @@ import Database from 'better-sqlite3'
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { MIGRATIONS } from './migrations'
+import { loadSqliteAddon } from '../util/addon'
 
 export type Db = Database.Database
 
 const BUSY_TIMEOUT_MS = 60_000
 
-// better-sqlite3's compiled part, loaded by path. Left to itself the library finds it through the `bindings` package,
-// which walks the call stack and probes a dozen directories (2.5 ms of every CLI command here); the CLI bundle
-// carries the library's JavaScript, and this path is the same from the bundle and from the compiled modules.
-const NATIVE = 'better-sqlite3/build/Release/better_sqlite3.node'
-
 // Opens (creating if needed) the database under `root` and brings its schema up to date.
 export function openDb (root: string): Db {
   mkdirSync(root, { recursive: true, mode: 0o700 })
   // `timeout` is SQLite's busy timeout (PRAGMA busy_timeout reads it back).
-  const db = new Database(join(root, 'conex.db'), { timeout: BUSY_TIMEOUT_MS, nativeBinding: require.resolve(NATIVE) })
+  // nativeBinding takes the loaded addon too (lib/database.js), though its type names only a path.
+  const db = new Database(join(root, 'conex.db'), { timeout: BUSY_TIMEOUT_MS, nativeBinding: loadSqliteAddon() as unknown as string })
   // journal_mode=WAL needs a write lock the first time only; later opens see it already set.
   if ((db.pragma('journal_mode', { simple: true }) as string) !== 'wal') db.pragma('journal_mode = WAL')
   db.pragma('synchronous = FULL')
