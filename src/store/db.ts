@@ -19,8 +19,8 @@ export function openDb (root: string): Db {
   const db = new Database(join(root, 'conex.db'), { timeout: BUSY_TIMEOUT_MS, nativeBinding: loadSqliteAddon() as unknown as string })
   // journal_mode=WAL needs a write lock the first time only; later opens see it already set.
   if ((db.pragma('journal_mode', { simple: true }) as string) !== 'wal') db.pragma('journal_mode = WAL')
-  db.pragma('synchronous = FULL')
-  db.pragma('foreign_keys = ON')
+  // Both per connection; one exec() runs them without a prepared statement each.
+  db.exec('PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON')
   migrate(db)
   return db
 }
