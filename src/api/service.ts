@@ -167,6 +167,7 @@ export async function runService (o: ServiceOptions): Promise<number> {
   if (idleTimer !== undefined) clearTimeout(idleTimer)
   await web?.close()
   await closeServer(server)
+  await o.engine.releasePrepared()
   if (ep.kind === 'unix') { try { unlinkSync(ep.path) } catch { /* already gone */ } }
   return code
 }

@@ -21,6 +21,7 @@ import { cleanupContainer, cleanupExec } from './container/cleanup'
 import { createExecSession, startExecSession, resizeExecSession, attachExecSession } from './exec/exec-service'
 import { stopExecSession, removeExecSession } from './exec/exec-stop'
 import { reapExecSession, pruneEndedExecSessions } from './exec/exec-reaper'
+import { dropAllPrepared } from './exec/exec-prepare'
 import { pruneUnstartedExecSessions } from './exec/exec-expiry'
 import { listImages, getImage, tagImage, removeImage } from './image/image-service'
 import { importImage, loadImages } from './image/image-import'
@@ -181,6 +182,9 @@ export class LocalEngine implements Engine {
     pruneEndedExecSessions(this.ctx)
   }
 
+  /** Lets go of the conmons spawned for sessions created but not started (the service stops). */
+  releasePrepared (): Promise<void> { return dropAllPrepared(this.ctx) }
+
   /** conmon's exit command lands here. */
   cleanupContainer (id: string): Promise<void> { return cleanupContainer(this.ctx, id) }
   cleanupExec (sessionId: string): Promise<void> { return cleanupExec(this.ctx, sessionId) }
@@ -255,5 +259,8 @@ export class LocalEngine implements Engine {
     }
   }
 
-  close (): void { this.ctx.db.close() }
+  close (): void {
+    void dropAllPrepared(this.ctx)
+    this.ctx.db.close()
+  }
 }

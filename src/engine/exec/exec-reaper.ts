@@ -144,13 +144,14 @@ export async function reapExecSessions (ctx: EngineContext, c: ContainerRecord):
   removeStaleExecBundles(ctx, c.id)
 }
 
-// The exit is recorded before the bundle goes: a client killed in between left the rest of it behind. Only bundles
-// that exist are looked at (one directory read), not every ended session the store keeps.
+// The exit is recorded before the bundle goes: a client killed in between left the rest of it behind. A bundle whose
+// session is gone (a service killed while it held a conmon prepared for a session since expired) goes too. Only
+// bundles that exist are looked at (one directory read), not every ended session the store keeps.
 function removeStaleExecBundles (ctx: EngineContext, containerId: string): void {
   let names: string[]
   try { names = readdirSync(ctx.layout.execBundlesDir()) } catch { return }
   for (const id of names) {
     const s = ctx.execs.get(id)
-    if (s?.state === 'stopped' && s.containerId === containerId) cleanupExecBundle(ctx.layout.execBundle(id))
+    if (s === undefined || (s.state === 'stopped' && s.containerId === containerId)) cleanupExecBundle(ctx.layout.execBundle(id))
   }
 }

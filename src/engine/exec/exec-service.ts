@@ -11,7 +11,7 @@ import { processStartTime } from '../../util/proc'
 import { buildExecProcess } from '../../oci/spec'
 import { parseDetachKeys } from '../../oci/conmon/detach-keys'
 import { pumpAttach } from '../../oci/conmon/attach-socket'
-import { startConmonExec, waitConmonExit, passthroughExit, execPaths, type ConmonExecSpawnOptions, type ExecExit } from '../../oci/conmon/exec-session'
+import { spawnConmonExec, runConmonExec, waitConmonExit, passthroughExit, execPaths, type ConmonExecSpawnOptions, type ExecExit } from '../../oci/conmon/exec-session'
 import { pumpPipes } from '../../oci/conmon/exec-pipes'
 import { lightSpawnAvailable } from '../../util/procspawn'
 import { writeResize } from '../../oci/conmon/ctl-fifo'
@@ -20,6 +20,7 @@ import { exitCommand } from '../container/start'
 import { checkEnv } from '../container/create'
 import { recordExecExit, pruneExecSessions, execStartClaim, execTx, dropExecBundle } from './exec-reaper'
 import { openRecorder } from './recorder'
+import { prepareConmon, takePrepared, dropPrepared } from './exec-prepare'
 import { trace } from '../../util/trace'
 
 /** Exit code of an exec killed by its --timeout (as coreutils timeout(1)). */
@@ -72,6 +73,12 @@ export async function createExecSession (ctx: EngineContext, c0: ContainerRecord
     pruneExecSessions(ctx, c.id)
   })
   trace('exec: created')
+  // The service spawns the session's conmon now (after the reply), for the start that Docker clients send next; the
+  // arguments assume a start as the session's attachments suggest (none: detached, as `docker exec -d` creates it).
+  if (!ctx.oneShot) {
+    const detach = !config.attachStdin && !config.attachStdout && !config.attachStderr
+    prepareConmon(ctx, s.id, spawnOptions(ctx, c, s, detach, {}))
+  }
   return s
 }
 
@@ -164,8 +171,10 @@ export async function startExecSession (ctx: EngineContext, s: ExecSessionRecord
   let exec
   try {
     const proc = buildExecProcess({ containerSpec: readContainerSpec(ctx, c), containerConfig: c.config, exec: s.config, rootfs: ctx.layout.rootfs(c.id), addTerm: false })
-    exec = await startConmonExec({ ...spawn, process: proc, attach: !detach, consoleSize: o.consoleSize ?? s.config.consoleSize })
+    const conmon = await takePrepared(ctx, s.id, spawn) ?? await spawnConmonExec(spawn)
+    exec = await runConmonExec(conmon, { ...spawn, process: proc, attach: !detach, consoleSize: o.consoleSize ?? s.config.consoleSize })
   } catch (err) {
+    void dropPrepared(ctx, s.id)
     recordExecExit(ctx, started, startFailureCode(err))
     throw err
   }

@@ -7,8 +7,9 @@
 // the process's stdio pipes → process.json → start byte #1 → sync pipe {"data":pid} → stream the pipes (exec-pipes.ts)
 // → sync pipe {"data":exit code} (after the exit file) → bundle removal.
 // It never touches the store: the engine records what it returns.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { removeTreeAsync, removeTreeSync } from '../../util/fsbatch'
+import { generateId } from '../../util/ids'
 import { join } from 'node:path'
 import type { AttachSocket } from './attach-socket'
 import { spawnConmon, type ConmonProcess, type ProcessPipes } from './spawn'
@@ -60,11 +61,10 @@ export interface ConmonExec {
   conmon: ConmonProcess
 }
 
-export const execPaths = (bundle: string, containerId: string): { exitFile: string, ctl: string, ociLog: string, spec: string, pidFile: string, conmonPidFile: string } => ({
+export const execPaths = (bundle: string, containerId: string): { exitFile: string, ctl: string, ociLog: string, pidFile: string, conmonPidFile: string } => ({
   exitFile: join(bundle, 'exit', containerId),
   ctl: join(bundle, 'ctl'),
   ociLog: join(bundle, 'oci-log'),
-  spec: join(bundle, 'exec-process.json'),
   pidFile: join(bundle, 'exec_pid'),
   conmonPidFile: join(bundle, 'conmon.pid'),
 })
@@ -73,12 +73,18 @@ export const execPaths = (bundle: string, containerId: string): { exitFile: stri
 export type ConmonExecSpawnOptions = Pick<ConmonExecOptions, 'runtime' | 'containerId' | 'containerName' | 'sessionId' |
 'bundle' | 'tty' | 'stdin' | 'preserveFds' | 'timeout' | 'conmonCgroup' | 'exitCommand' | 'passthrough'>
 
-// Phase 1: the session's bundle and a conmon waiting for its first start byte (its cgroup move follows that byte). The process
-// spec is not written yet, so a conmon released by accident (its parent died and closed the start pipe) cannot
-// run anything: the runtime finds no process.json and fails.
-export async function spawnConmonExec (o: ConmonExecSpawnOptions): Promise<ConmonProcess> {
+/** A conmon spawned for a session, waiting for its first start byte, and the process spec file it was given. */
+export interface SpawnedExec { conmon: ConmonProcess, spec: string }
+
+// Phase 1: the session's bundle and a conmon waiting for its first start byte (its cgroup move follows that byte). The
+// process spec is written only at the start, under a name made for this conmon: one released by accident (its parent
+// died and closed the start pipe) cannot run anything, the runtime finds no spec, even if another conmon has since
+// been started for the session in the same bundle. What a previous conmon left in the bundle goes first.
+export async function spawnConmonExec (o: ConmonExecSpawnOptions): Promise<SpawnedExec> {
   const p = execPaths(o.bundle, o.containerId)
+  if (existsSync(o.bundle)) removeTreeSync(o.bundle)
   mkdirSync(join(o.bundle, 'exit'), { recursive: true, mode: 0o700 })
+  const spec = join(o.bundle, `exec-process.${generateId().slice(0, 16)}.json`)
   const rt = o.runtime.o
   const args = execConmonArgs({
     containerId: o.containerId, cuuid: o.sessionId, name: o.containerName, runtimePath: rt.runtimePath,
@@ -87,16 +93,17 @@ export async function spawnConmonExec (o: ConmonExecSpawnOptions): Promise<Conmo
     // With a tty, conmon closing stdin when the attached client goes away (a detach) only made the session deaf:
     // the pty stays open, so the shell never sees EOF, and a later `exec attach` could watch but not type.
     leaveStdinOpen: o.tty,
-    processSpec: p.spec, preserveFds: o.preserveFds, timeout: o.timeout, conmonPidFile: p.conmonPidFile,
+    processSpec: spec, preserveFds: o.preserveFds, timeout: o.timeout, conmonPidFile: p.conmonPidFile,
   })
   trace('exec: spawn conmon')
   try {
-    return await spawnConmon({
+    const conmon = await spawnConmon({
       conmonPath: rt.conmonPath, args, cwd: o.bundle, preserveFds: o.preserveFds,
       cgroup: o.conmonCgroup === undefined ? undefined : { mode: rt.cgroupMode, path: o.conmonCgroup },
       joinAfterStart: p.conmonPidFile,
       ...(o.passthrough !== undefined ? { stdio: { stdin: o.stdin && (o.passthrough.stdin ?? true), stdout: o.passthrough.stdout, stderr: o.passthrough.stderr } } : {}),
     })
+    return { conmon, spec }
   } catch (err) {
     cleanupExecBundle(o.bundle)
     throw err
@@ -105,11 +112,11 @@ export async function spawnConmonExec (o: ConmonExecSpawnOptions): Promise<Conmo
 
 // Phase 2, the rest of the protocol up to a running process; on any failure conmon is let go, the bundle removed
 // and the error classified (EXEC_NOT_FOUND 127, EXEC_CANNOT_INVOKE 126, RUNTIME_ERROR 125).
-export async function runConmonExec (conmon: ConmonProcess, o: ConmonExecOptions): Promise<ConmonExec> {
+export async function runConmonExec ({ conmon, spec }: SpawnedExec, o: ConmonExecOptions): Promise<ConmonExec> {
   const p = execPaths(o.bundle, o.containerId)
   let socket: AttachSocket | undefined
   try {
-    writeFileSync(p.spec, JSON.stringify(o.process))
+    writeFileSync(spec, JSON.stringify(o.process))
     await conmon.start()
     trace('exec: conmon released (start byte 1)')
     // Passthrough: conmon runs the runtime at once, and no output is read before the pid is in (if the runtime fails,
@@ -145,11 +152,6 @@ async function awaitPid (conmon: ConmonProcess, o: ConmonExecOptions): Promise<n
     throw runtimeError(o.runtime.o.runtimeName, msg, `starting exec session in ${o.containerName}`)
   }
   return m.data
-}
-
-// Both phases at once (the CLI, and an API start with nothing prepared).
-export async function startConmonExec (o: ConmonExecOptions): Promise<ConmonExec> {
-  return runConmonExec(await spawnConmonExec(o), o)
 }
 
 export interface ExecExit { exitCode: number, timedOut: boolean }
