@@ -80,6 +80,19 @@ describe('API exec: conmon prepared at create', () => {
     await waitFor('no conmon and no bundle left', () => conmonsOf(id).length === 0 && !existsSync(bundleOf(a, id)) ? true : undefined)
   })
 
+  test('at most 64 prepared conmons wait at once; sessions created beyond that start as well, each with its output', { timeout: 120_000 }, async () => {
+    const ids: string[] = []
+    for (let i = 0; i < 70; i++) ids.push(await create(a, { AttachStdout: true, AttachStderr: true, Cmd: ['echo', `n${i}`] }))
+    await new Promise((resolve) => setTimeout(resolve, 1000))
+    const waiting = ids.filter((id) => conmonsOf(id).length === 1).length
+    assert.ok(waiting >= 1 && waiting <= 64, `${waiting} conmons waiting`)
+    for (const [i, id] of ids.entries()) {
+      const r = await hijackStart(a.sock, id)
+      assert.equal(r.stdout.toString(), `n${i}\n`)
+    }
+    await waitFor('no conmon and no bundle left', () => ids.every((id) => conmonsOf(id).length === 0 && !existsSync(bundleOf(a, id))) ? true : undefined)
+  })
+
   test('a session never started: its conmon goes after 10 s with its bundle, and a later start still runs', { timeout: 60_000 }, async () => {
     const id = await create(a, { AttachStdout: true, AttachStderr: true, Cmd: ['echo', 'late'] })
     await waitFor('the prepared conmon', () => conmonsOf(id).length === 1 ? true : undefined)

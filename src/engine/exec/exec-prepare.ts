@@ -6,7 +6,7 @@
 //
 // The prepared conmon is used only by a start whose conmon arguments are exactly those it was spawned with (attached
 // or detached, a tty or not, stdin: guessed at create from what the session attaches). Any other start, and any
-// session not started within UNUSED_MS, lets it go: it is killed while it still waits for its first byte (nothing
+// session not started within UNUSED_MS, lets it go (and at most MAX_PREPARED wait at a time): it is killed while it still waits for its first byte (nothing
 // ran), and its bundle removed. A conmon whose service dies is released by the closed start pipe and finds no process
 // spec (the one it was given is written only by the start that takes it): the runtime fails, nothing runs, and the
 // bundle is left to the sweep or to the session's start.
@@ -15,6 +15,9 @@ import { spawnConmonExec, cleanupExecBundle, type ConmonExecSpawnOptions, type S
 import { trace } from '../../util/trace'
 
 const UNUSED_MS = 10_000
+// At most this many wait at once: a client creating execs in a loop without starting them gets no more processes
+// than this from it (each later create's start spawns its conmon then, as before).
+export const MAX_PREPARED = 64
 
 interface Prepared {
   /** The spawn options, as compared with a start's. */
@@ -36,7 +39,7 @@ const keyOf = (o: ConmonExecSpawnOptions): string => JSON.stringify({ ...o, runt
 export function prepareConmon (ctx: EngineContext, id: string, spawn: ConmonExecSpawnOptions): void {
   let m = prepared.get(ctx)
   if (m === undefined) prepared.set(ctx, m = new Map())
-  if (m.has(id)) return
+  if (m.has(id) || m.size >= MAX_PREPARED) return
   const p: Prepared = {
     key: keyOf(spawn),
     bundle: spawn.bundle,
