@@ -11,7 +11,6 @@ interface Native {
   start: (srcFd: number, dstFd: number, cb: SpliceDone) => { stop: () => void }
 }
 
-
 let native: Native | null | undefined
 function addon (): Native | null {
   if (native === undefined) {

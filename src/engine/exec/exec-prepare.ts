@@ -6,10 +6,10 @@
 //
 // The prepared conmon is used only by a start whose conmon arguments are exactly those it was spawned with (attached
 // or detached, a tty or not, stdin: guessed at create from what the session attaches). Any other start, and any
-// session not started within UNUSED_MS, lets it go (and at most MAX_PREPARED wait at a time): it is killed while it still waits for its first byte (nothing
-// ran), and its bundle removed. A conmon whose service dies is released by the closed start pipe and finds no process
-// spec (the one it was given is written only by the start that takes it): the runtime fails, nothing runs, and the
-// bundle is left to the sweep or to the session's start.
+// session not started within UNUSED_MS, lets it go: it is killed while it still waits for its first byte (nothing
+// ran), and its bundle removed. At most MAX_PREPARED wait at a time. A conmon whose service dies is released by the
+// closed start pipe and finds no process spec (the one it was given is written only by the start that takes it): the
+// runtime fails, nothing runs, and the bundle is left to the sweep or to the session's start.
 import type { EngineContext } from '../context'
 import { spawnConmonExec, cleanupExecBundle, type ConmonExecSpawnOptions, type SpawnedExec } from '../../oci/conmon/exec-session'
 import { trace } from '../../util/trace'
@@ -43,7 +43,8 @@ export function prepareConmon (ctx: EngineContext, id: string, spawn: ConmonExec
   const p: Prepared = {
     key: keyOf(spawn),
     bundle: spawn.bundle,
-    conmon: new Promise<void>((resolve) => setImmediate(resolve)).then(async () => await spawnConmonExec(spawn)).then((c) => { trace('exec: conmon prepared'); return c }, () => undefined),
+    conmon: new Promise((resolve) => setImmediate(resolve)).then(() => spawnConmonExec(spawn))
+      .then((c) => { trace('exec: conmon prepared'); return c }, () => undefined),
     timer: setTimeout(() => { void dropPrepared(ctx, id) }, UNUSED_MS),
   }
   p.timer.unref()

@@ -82,7 +82,7 @@ export interface SpawnedExec { conmon: ConmonProcess, spec: string }
 // been started for the session in the same bundle. What a previous conmon left in the bundle goes first.
 export async function spawnConmonExec (o: ConmonExecSpawnOptions): Promise<SpawnedExec> {
   const p = execPaths(o.bundle, o.containerId)
-  if (existsSync(o.bundle)) removeTreeSync(o.bundle)
+  if (existsSync(o.bundle)) cleanupExecBundle(o.bundle)
   mkdirSync(join(o.bundle, 'exit'), { recursive: true, mode: 0o700 })
   const spec = join(o.bundle, `exec-process.${generateId().slice(0, 16)}.json`)
   const rt = o.runtime.o
