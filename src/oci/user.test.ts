@@ -1,6 +1,6 @@
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parsePasswd, parseGroup, resolveUser } from './user'
@@ -80,4 +80,24 @@ test('a symlinked /etc/passwd (it could point at the host\'s) is treated as abse
     // A rootfs without /etc at all works for numeric users.
     assert.deepEqual(resolveUser(join(evil, 'nothing'), '7:8'), { uid: 7, gid: 8, additionalGids: [], home: '/', name: undefined })
   } finally { rmSync(evil, { recursive: true, force: true }) }
+})
+
+test('a changed /etc/passwd is read again: an edit of the same size, a file replaced, a file gone', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'conex-user-edit-'))
+  try {
+    mkdirSync(join(dir, 'etc'))
+    const passwd = join(dir, 'etc', 'passwd')
+    writeFileSync(passwd, 'app:x:1000:1000::/home/app:/bin/sh\n')
+    assert.equal(resolveUser(dir, 'app').uid, 1000)
+    // The same length, written in place at once: the cached parse must not answer.
+    writeFileSync(passwd, 'app:x:2000:2000::/home/app:/bin/sh\n')
+    assert.deepEqual(resolveUser(dir, 'app'), { uid: 2000, gid: 2000, additionalGids: [], home: '/home/app', name: 'app' })
+    // Replaced by another file (a new inode), as an image layer or `useradd` would.
+    writeFileSync(passwd + '.new', 'other:x:7:7::/o:/bin/sh\n')
+    renameSync(passwd + '.new', passwd)
+    rejects(() => resolveUser(dir, 'app'), 'unable to find user app: no matching entries in passwd file')
+    assert.equal(resolveUser(dir, 'other').home, '/o')
+    rmSync(passwd)
+    rejects(() => resolveUser(dir, 'other'), 'unable to find user other: no matching entries in passwd file')
+  } finally { rmSync(dir, { recursive: true, force: true }) }
 })

@@ -9,13 +9,29 @@ export interface ResolvedUser { uid: number, gid: number, additionalGids: number
 interface PasswdEntry { name: string, uid: number, gid: number, home: string }
 interface GroupEntry { name: string, gid: number, members: string[] }
 
-function readInRootfs (rootfs: string, path: string): string {
+// A file of the rootfs, parsed, or parse('') when it is absent or a symlink (a symlinked /etc/passwd could point at
+// the host's file). The parse is kept while the file is the same one, unchanged (inode, size, mtime and ctime, to the
+// nanosecond): the service resolves the user of every exec, and reading and parsing both files each time was most of
+// building an exec's process.
+const parsedFiles = new Map<string, { key: string, value: unknown }>()
+
+function readParsed<T> (rootfs: string, path: string, parse: (text: string) => T): T {
   const full = join(rootfs, path)
+  let key: string
   try {
-    // A symlinked /etc/passwd could point at the host's file; treat it as absent.
-    if (lstatSync(full).isSymbolicLink() || lstatSync(join(rootfs, 'etc')).isSymbolicLink()) return ''
-    return readFileSync(full, 'utf8')
-  } catch { return '' }
+    if (lstatSync(join(rootfs, 'etc')).isSymbolicLink()) return parse('')
+    const st = lstatSync(full, { bigint: true })
+    if (st.isSymbolicLink()) return parse('')
+    key = `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`
+  } catch { return parse('') }
+  const hit = parsedFiles.get(full)
+  if (hit?.key === key) return hit.value as T
+  let text: string
+  try { text = readFileSync(full, 'utf8') } catch { return parse('') }
+  const value = parse(text)
+  if (parsedFiles.size >= 256) parsedFiles.clear()
+  parsedFiles.set(full, { key, value })
+  return value
 }
 
 export function parsePasswd (text: string): PasswdEntry[] {
@@ -44,8 +60,8 @@ function resolveGroup (groups: GroupEntry[], g: string): number {
 
 // Resolves `spec` (`''` means root) plus extra groups into numeric ids, as podman's user lookup does.
 export function resolveUser (rootfs: string, spec: string, groupAdd: string[] = []): ResolvedUser {
-  const passwd = parsePasswd(readInRootfs(rootfs, 'etc/passwd'))
-  const groups = parseGroup(readInRootfs(rootfs, 'etc/group'))
+  const passwd = readParsed(rootfs, 'etc/passwd', parsePasswd)
+  const groups = readParsed(rootfs, 'etc/group', parseGroup)
   const [u, g] = spec === '' ? ['0', undefined] : spec.split(':', 2)
   let entry: PasswdEntry | undefined
   if (isNum(u)) entry = passwd.find((e) => e.uid === Number(u))
