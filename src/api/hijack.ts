@@ -53,6 +53,7 @@ export class Hijack {
   readonly #x: Exchange
   #headSent = false
   #closed = false
+  #ended = false
   #stdin: PassThrough | undefined
   #fdTaken = false
 
@@ -152,6 +153,16 @@ export class Hijack {
     this.socket.end()
   }
 
+  // Ends our side of the connection at once when the output writers hold nothing (every frame already went to the
+  // socket, the common case); true if it did. end() is still called after it, and then only settles the writers.
+  endNow (): boolean {
+    if (this.#closed || this.#ended || !this.#headSent) return false
+    if (this.stdout.writableLength > 0 || this.stderr.writableLength > 0) return false
+    this.#ended = true
+    this.socket.end()
+    return true
+  }
+
   // Flushes the output writers, then ends our side of the connection.
   async end (): Promise<void> {
     const ws = this.stdout === this.stderr ? [this.stdout] : [this.stdout, this.stderr]
@@ -161,14 +172,21 @@ export class Hijack {
       w.once('error', () => resolve())
       w.end()
     })))
-    if (!this.#closed) { this.sendHead(); this.socket.end() }
+    if (!this.#closed && !this.#ended) { this.#ended = true; this.sendHead(); this.socket.end() }
     // Input that comes after the session is read and dropped: a client still sending (its process stopped reading
     // stdin) is not left blocked in write, and its close is seen.
     this.#stdin?.resume()
   }
 
   /** Discards client input (sessions without stdin) so that a close is still noticed. */
-  ignoreInput (): void { this.stdin.resume() }
+  ignoreInput (): void {
+    if (this.#stdin !== undefined || !this.#x.isUpgrade) { this.stdin.resume(); return }
+    // Read and dropped straight from the socket: a PassThrough and a pipe for bytes nobody reads cost more than the
+    // rest of a short exec's hijack.
+    this.#x.takeRest()
+    this.socket.on('data', () => {})
+    this.socket.resume()
+  }
 }
 
 export { FrameWriter }

@@ -151,6 +151,12 @@ export interface AttachStreams {
   stderr?: Writable
   /** Called once the process is running (after the pid is known); API uses it to send the hijack header earlier. */
   onStarted?: (pid: number) => void
+  /**
+   * Called when the output is complete and the exit code known, right before the exit is recorded and in the same
+   * turn: the API ends the client's stream here. A client that inspects on seeing that end is still answered after
+   * the record (the service runs JavaScript on one thread), and the record's commit is off its wait.
+   */
+  onEnded?: () => void
 }
 
 /** One stream of a CLI's exec: this fd of the caller's, or 'copy' (a pipe that conex copies to or from the caller's). */

@@ -119,7 +119,7 @@ export const execRoutes = [
       h.sendHead()
       try {
         // stdin is made on first use: a session with passthrough pipes splices from the connection's fd instead
-        const streams = { get stdin () { return h.stdin }, stdinFd: () => h.takeStdinFd(), stdout: h.stdout, stderr: h.stderr }
+        const streams = { get stdin () { return h.stdin }, stdinFd: () => h.takeStdinFd(), stdout: h.stdout, stderr: h.stderr, onEnded: () => { h.endNow() } }
         await c.engine.startExec(se.id, { streams, consoleSize, signal: h.signal, recordPath, requester: requesterOf(c) })
         await h.end()
       } catch (err) {

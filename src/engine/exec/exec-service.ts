@@ -219,6 +219,7 @@ export async function startExecSession (ctx: EngineContext, s: ExecSessionRecord
   let code: number
   if (exit === undefined) code = ctx.execs.get(s.id)?.exitCode ?? -1
   else code = exit.timedOut ? TIMEOUT_EXIT_CODE : exit.exitCode
+  o.streams?.onEnded?.()
   recordExecExit(ctx, started, code)
   trace('exec: exit recorded')
   dropExecBundle(ctx, bundle)
