@@ -1,13 +1,15 @@
 // The service spawns an exec session's conmon at create (src/engine/exec/exec-prepare.ts), and the start that follows
 // uses it: the same bytes and exit code as ever, one conmon per session. A start that wants other arguments (a
 // detached start of a session created attached) lets the prepared one go and spawns its own; a session never started
-// keeps its conmon only for a while (10 s), and a service that stops takes its prepared conmons with it. One killed
+// keeps its conmon only for a while (10 s), and a service that stops takes its prepared conmons with it. A start that
+// used one leaves a spare for the container's next session, which the next create takes (its id and its conmon) when
+// it wants the same arguments, and lets go otherwise. One killed
 // (SIGKILL) lets them go: they run nothing, and the session still starts, once. Nothing left behind in any case: no
 // conmon, no bundle.
 import { test, before, after, describe } from 'node:test'
 import assert from 'node:assert/strict'
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
-import { existsSync, readdirSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { startApi, waitFor, type Api } from './lib'
 import { CONEX_BIN } from '../helpers'
@@ -15,6 +17,7 @@ import { hijackStart, api as call } from '../reliability/lib'
 
 const SPAWN = 'exec: spawn conmon'
 const PREPARED = 'exec: conmon prepared'
+const SPARE = 'exec: spare prepared'
 const count = (log: string, what: string): number => log.split(what).length - 1
 
 // The conmon processes serving exec session `id` (its argv names the session as -u): pid and argv.
@@ -26,6 +29,7 @@ function conmonProcs (id: string): Array<{ pid: number, args: string }> {
 const conmonsOf = (id: string): number[] => conmonProcs(id).map((p) => p.pid)
 
 const bundleOf = (a: Api, id: string): string => join(a.store.runroot, 'exec', id)
+const bundles = (a: Api): string[] => existsSync(join(a.store.runroot, 'exec')) ? readdirSync(join(a.store.runroot, 'exec')) : []
 
 async function create (a: Api, body: Record<string, unknown>): Promise<string> {
   const c = await call(a.sock, 'POST', '/v1.44/containers/p1/exec', body)
@@ -55,9 +59,64 @@ describe('API exec: conmon prepared at create', () => {
     assert.equal(ins.json().ExitCode, 5)
     // the service's stderr reaches us asynchronously: wait for the session's last line
     await waitFor('the trace of the session\'s end', () => a.log().includes('exec: exit recorded') ? true : undefined)
-    assert.equal(count(a.log(), SPAWN), 1, 'one conmon spawned for the session, at create')
+    await waitFor('the spare for the next session', () => a.log().includes(SPARE) ? true : undefined)
+    assert.equal(count(a.log(), SPAWN), 2, 'one conmon spawned for the session, at create, and the spare after its start')
     assert.equal(count(a.log(), PREPARED), 1)
     await waitFor('no conmon and no bundle left', () => conmonsOf(id).length === 0 && !existsSync(bundleOf(a, id)) ? true : undefined)
+  })
+
+  test('a start leaves a spare conmon for the container\'s next session: the next create takes its id and conmon', async () => {
+    // What the first test left: the spare's bundle, whose name no session has yet, and its conmon waiting in it.
+    const [spare] = await waitFor('the spare alone', () => { const b = bundles(a); return b.length === 1 ? b : undefined })
+    assert.equal((await call(a.sock, 'GET', `/v1.44/exec/${spare}/json`)).status, 404)
+    const waiting = conmonsOf(spare)
+    assert.equal(waiting.length, 1)
+    const spawns = count(a.log(), SPAWN)
+    const id = await create(a, { AttachStdout: true, AttachStderr: true, Cmd: ['sh', '-c', 'echo next; echo err >&2; exit 3'] })
+    assert.equal(id, spare, 'the session has the spare\'s id')
+    assert.deepEqual(conmonsOf(id), waiting, 'and its conmon')
+    const r = await hijackStart(a.sock, id)
+    assert.equal(r.stdout.toString(), 'next\n')
+    assert.equal(r.stderr.toString(), 'err\n')
+    assert.equal((await call(a.sock, 'GET', `/v1.44/exec/${id}/json`)).json().ExitCode, 3)
+    await waitFor('the next spare', () => count(a.log(), SPARE) === 2 ? true : undefined)
+    assert.equal(count(a.log(), SPAWN), spawns + 1, 'no spawn for the session: only the next spare')
+    await waitFor('no conmon and no bundle left', () => conmonsOf(id).length === 0 && !existsSync(bundleOf(a, id)) ? true : undefined)
+  })
+
+  test('a create that wants other arguments lets the spare go and takes an id of its own', async () => {
+    const [spare] = await waitFor('the spare alone', () => { const b = bundles(a); return b.length === 1 ? b : undefined })
+    const [waiting] = conmonsOf(spare)
+    // Nothing attached: a session that docker's `exec -d` creates, whose conmon has an exit command and no passthrough.
+    const id = await create(a, { Cmd: ['sh', '-c', 'echo detached > /tmp/spare-detached'] })
+    assert.notEqual(id, spare)
+    await waitFor('the spare\'s conmon and bundle to go', () => !conmonsOf(spare).includes(waiting) && !existsSync(bundleOf(a, spare)) ? true : undefined)
+    assert.equal((await call(a.sock, 'POST', `/v1.44/exec/${id}/start`, { Detach: true })).status, 200)
+    await waitFor('the detached session\'s end', async () => {
+      const ins = (await call(a.sock, 'GET', `/v1.44/exec/${id}/json`)).json()
+      return ins.Running === false && ins.ExitCode === 0 ? true : undefined
+    })
+    assert.equal((await a.store.conex(['exec', 'p1', 'cat', '/tmp/spare-detached'])).out, 'detached\n')
+    await waitFor('no conmon and no bundle left', () => conmonsOf(id).length === 0 && !existsSync(bundleOf(a, id)) ? true : undefined)
+  })
+
+  test('the sweep leaves a bundle without a session while a spare could live in it, and removes it when older or its owner is gone', async () => {
+    const young = 'a'.repeat(64)
+    const old = 'b'.repeat(64)
+    const orphan = 'c'.repeat(64)
+    for (const id of [young, old, orphan]) mkdirSync(bundleOf(a, id), { recursive: true })
+    const longAgo = new Date(Date.now() - 120_000)
+    utimesSync(bundleOf(a, old), longAgo, longAgo)
+    // a spare whose service is gone (no such pid), and one held by a live process (this one: pid and start time)
+    writeFileSync(join(bundleOf(a, orphan), 'spare-owner'), '4194303:1')
+    const stat = readFileSync('/proc/self/stat', 'utf8')
+    writeFileSync(join(bundleOf(a, young), 'spare-owner'), `${process.pid}:${stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]}`)
+    // A CLI command syncs the container (a new process: no reap interval to wait for), as the service's sweep does.
+    assert.equal((await a.store.conex(['exec', 'p1', 'true'])).code, 0)
+    assert.ok(!existsSync(bundleOf(a, old)), 'the old one removed')
+    assert.ok(!existsSync(bundleOf(a, orphan)), 'the orphaned spare\'s removed')
+    assert.ok(existsSync(bundleOf(a, young)), 'the young one kept')
+    rmSync(bundleOf(a, young), { recursive: true })
   })
 
   test('a detached start of a session created attached lets the prepared conmon go and spawns its own', async () => {

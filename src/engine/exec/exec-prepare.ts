@@ -10,9 +10,18 @@
 // ran), and its bundle removed. At most MAX_PREPARED wait at a time. A conmon whose service dies is released by the
 // closed start pipe and finds no process spec (the one it was given is written only by the start that takes it): the
 // runtime fails, nothing runs, and the bundle is left to the sweep or to the session's start.
+//
+// A start that took a prepared conmon also leaves a spare for the container's next session (prepareSpare): a conmon
+// spawned while this session's runtime runs, under an id chosen for a session not yet created. The container's next
+// create whose conmon would get the same arguments (the id aside) takes that id and that conmon, so that no spawn
+// runs between its reply and its start (a client creating and starting sessions one after another, as CI jobs and
+// health checks do). One spare per container, at most MAX_SPARES, each for UNUSED_MS; a create that wants other
+// arguments lets it go. Its bundle has no session until then: the sweep leaves such bundles alone while they are
+// younger than a spare can be, unless the process named in it (SPARE_OWNER_FILE) is gone (exec-reaper.ts).
 import type { EngineContext } from '../context'
 import { spawnConmonExec, cleanupExecBundle, type ConmonExecSpawnOptions, type SpawnedExec } from '../../oci/conmon/exec-session'
 import { trace } from '../../util/trace'
+import { isSameProcess, selfStartTime } from '../../util/proc'
 
 const UNUSED_MS = 10_000
 // At most this many wait at once: a client creating execs in a loop without starting them gets no more processes
@@ -35,20 +44,87 @@ const prepared = new WeakMap<EngineContext, Map<string, Prepared>>()
 // The runtime is the context's own (an object, the same for every session).
 const keyOf = (o: ConmonExecSpawnOptions): string => JSON.stringify({ ...o, runtime: undefined })
 
-/** Spawns the conmon a start of session `id` with these options will use (after the caller's reply, on the loop). */
-export function prepareConmon (ctx: EngineContext, id: string, spawn: ConmonExecSpawnOptions): void {
-  let m = prepared.get(ctx)
-  if (m === undefined) prepared.set(ctx, m = new Map())
-  if (m.has(id) || m.size >= MAX_PREPARED) return
+function mapOf<V> (w: WeakMap<EngineContext, Map<string, V>>, ctx: EngineContext): Map<string, V> {
+  let m = w.get(ctx)
+  if (m === undefined) w.set(ctx, m = new Map())
+  return m
+}
+
+// A conmon spawned on the loop's next turn (after the caller's reply, or its start byte), let go after UNUSED_MS.
+function spawnPrepared (spawn: ConmonExecSpawnOptions, label: string, unused: () => void, owner?: string): Prepared {
   const p: Prepared = {
     key: keyOf(spawn),
     bundle: spawn.bundle,
-    conmon: new Promise((resolve) => setImmediate(resolve)).then(() => spawnConmonExec(spawn))
-      .then((c) => { trace('exec: conmon prepared'); return c }, () => undefined),
-    timer: setTimeout(() => { void dropPrepared(ctx, id) }, UNUSED_MS),
+    conmon: new Promise((resolve) => setImmediate(resolve)).then(() => spawnConmonExec(spawn, owner))
+      .then((c) => { trace(label); return c }, () => undefined),
+    timer: setTimeout(unused, UNUSED_MS),
   }
   p.timer.unref()
-  m.set(id, p)
+  return p
+}
+
+/** Spawns the conmon a start of session `id` with these options will use (after the caller's reply, on the loop). */
+export function prepareConmon (ctx: EngineContext, id: string, spawn: ConmonExecSpawnOptions): void {
+  const m = mapOf(prepared, ctx)
+  if (m.has(id) || m.size >= MAX_PREPARED) return
+  m.set(id, spawnPrepared(spawn, 'exec: conmon prepared', () => { void dropPrepared(ctx, id) }))
+}
+
+export const MAX_SPARES = 16
+
+interface Spare { id: string, p: Prepared }
+const spares = new WeakMap<EngineContext, Map<string, Spare>>()
+
+/**
+ * Spawns a spare conmon for container `containerId`'s next session, under `id` with `spawn` (the options a session
+ * with that id would be spawned with), unless the container has one. Call once the current start byte went out.
+ */
+export function prepareSpare (ctx: EngineContext, containerId: string, id: string, spawn: ConmonExecSpawnOptions): void {
+  const m = mapOf(spares, ctx)
+  if (m.has(containerId) || m.size >= MAX_SPARES) return
+  const sp: Spare = { id, p: spawnPrepared(spawn, 'exec: spare prepared', () => { void dropSpare(ctx, containerId, sp) }, spareOwner()) }
+  m.set(containerId, sp)
+}
+
+/** The id of the spare waiting for container `containerId`'s next session, if any (adoptSpare or dropSpare next). */
+export function spareId (ctx: EngineContext, containerId: string): string | undefined {
+  const sp = spares.get(ctx)?.get(containerId)
+  return sp?.p.dropped === undefined ? sp?.id : undefined
+}
+
+/**
+ * Makes the container's spare the prepared conmon of the session created with its id, if it was spawned with exactly
+ * `spawn` (the options of that session); true if so. Otherwise the spare is let go and the session needs another id.
+ */
+export function adoptSpare (ctx: EngineContext, containerId: string, spawn: ConmonExecSpawnOptions): boolean {
+  const sp = spares.get(ctx)?.get(containerId)
+  if (sp === undefined || sp.p.dropped !== undefined) return false
+  if (sp.p.key !== keyOf(spawn) || spawn.sessionId !== sp.id) { void dropSpare(ctx, containerId, sp); return false }
+  spares.get(ctx)?.delete(containerId)
+  clearTimeout(sp.p.timer)
+  sp.p.timer = setTimeout(() => { void dropPrepared(ctx, sp.id) }, UNUSED_MS)
+  sp.p.timer.unref()
+  mapOf(prepared, ctx).set(sp.id, sp.p)
+  return true
+}
+
+// Who holds a spare (in its bundle, for the sweep of any process): this process, as `<pid>:<its start time>`.
+export const spareOwner = (): string => `${process.pid}:${selfStartTime()}`
+
+/** Whether a spare's owner, as spareOwner() wrote it, is gone. */
+export function spareOwnerGone (owner: string): boolean {
+  const m = /^(\d+):(\d*)$/.exec(owner.trim())
+  return m !== null && !isSameProcess(Number(m[1]), m[2])
+}
+
+// Lets a spare go: its conmon killed, its bundle removed (no session has its id).
+function dropSpare (ctx: EngineContext, containerId: string, sp: Spare): Promise<void> {
+  const m = spares.get(ctx)
+  if (sp.p.dropped === undefined) {
+    clearTimeout(sp.p.timer)
+    sp.p.dropped = letGo(sp.p, true).finally(() => { if (m?.get(containerId) === sp) m.delete(containerId) })
+  }
+  return sp.p.dropped
 }
 
 /**
@@ -93,8 +169,12 @@ export function dropPrepared (ctx: EngineContext, id: string): Promise<void> {
   return p.dropped
 }
 
-/** Lets go of every prepared conmon (the service stops, an engine closes: what needs the store is read at once). */
+/** Lets go of every prepared and spare conmon (the service stops, an engine closes: the store is read at once). */
 export async function dropAllPrepared (ctx: EngineContext): Promise<void> {
   const m = prepared.get(ctx)
-  if (m !== undefined) await Promise.all([...m.keys()].map((id) => dropPrepared(ctx, id)))
+  const sm = spares.get(ctx)
+  await Promise.all([
+    ...[...m?.keys() ?? []].map((id) => dropPrepared(ctx, id)),
+    ...[...sm?.entries() ?? []].map(([cid, sp]) => dropSpare(ctx, cid, sp)),
+  ])
 }

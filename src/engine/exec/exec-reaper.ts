@@ -1,12 +1,14 @@
 // Records the end of exec sessions nobody is attached to (detached sessions, or an attached CLI that was killed):
 // a running session whose exit file exists, or whose process and conmon are gone, is marked stopped and its bundle
 // removed. Runs on every container sync, on container exit, and in the service's periodic sweep.
-import { existsSync, readdirSync } from 'node:fs'
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs'
+import { join } from 'node:path'
 import type { EngineContext } from '../context'
 import { emit, defer } from '../context'
 import type { ContainerRecord, ExecSessionRecord } from '../types'
 import { writeTx } from '../../store/db'
-import { readExecExit, readExecPid, cleanupExecBundle, removeExecBundle } from '../../oci/conmon/exec-session'
+import { readExecExit, readExecPid, cleanupExecBundle, removeExecBundle, SPARE_OWNER_FILE } from '../../oci/conmon/exec-session'
+import { spareOwnerGone } from './exec-prepare'
 import { isSameProcess, processStartTime, selfStartTime } from '../../util/proc'
 import { trace } from '../../util/trace'
 
@@ -144,14 +146,28 @@ export async function reapExecSessions (ctx: EngineContext, c: ContainerRecord):
   removeStaleExecBundles(ctx, c.id)
 }
 
+// How old a bundle without a session must be to go: a service's spare conmon (exec-prepare.ts) waits in a bundle whose
+// session is not created yet, for at most 10 s.
+const SESSIONLESS_BUNDLE_MS = 60_000
+
 // The exit is recorded before the bundle goes: a client killed in between left the rest of it behind. A bundle whose
-// session is gone (a service killed while it held a conmon prepared for a session since expired) goes too. Only
-// bundles that exist are looked at (one directory read), not every ended session the store keeps.
+// session is gone (a service killed while it held a conmon prepared for a session since expired) goes too, once older
+// than any spare lives, and a spare's as soon as the process that held it is gone. Only bundles that exist are looked
+// at (one directory read), not every ended session the store keeps.
 function removeStaleExecBundles (ctx: EngineContext, containerId: string): void {
   let names: string[]
   try { names = readdirSync(ctx.layout.execBundlesDir()) } catch { return }
   for (const id of names) {
     const s = ctx.execs.get(id)
-    if (s === undefined || (s.state === 'stopped' && s.containerId === containerId)) cleanupExecBundle(ctx.layout.execBundle(id))
+    const bundle = ctx.layout.execBundle(id)
+    if (s === undefined ? isOlderThan(bundle, SESSIONLESS_BUNDLE_MS) || isOrphanedSpare(bundle) : s.state === 'stopped' && s.containerId === containerId) cleanupExecBundle(bundle)
   }
+}
+
+function isOlderThan (path: string, ms: number): boolean {
+  try { return Date.now() - statSync(path).mtimeMs > ms } catch { return false }
+}
+
+function isOrphanedSpare (bundle: string): boolean {
+  try { return spareOwnerGone(readFileSync(join(bundle, SPARE_OWNER_FILE), 'utf8')) } catch { return false }
 }

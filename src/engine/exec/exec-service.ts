@@ -20,7 +20,7 @@ import { exitCommand } from '../container/start'
 import { checkEnv } from '../container/create'
 import { recordExecExit, pruneExecSessions, execStartClaim, execTx, dropExecBundle } from './exec-reaper'
 import { openRecorder } from './recorder'
-import { prepareConmon, takePrepared, dropPrepared } from './exec-prepare'
+import { prepareConmon, takePrepared, dropPrepared, prepareSpare, spareId, adoptSpare } from './exec-prepare'
 import { trace } from '../../util/trace'
 
 /** Exit code of an exec killed by its --timeout (as coreutils timeout(1)). */
@@ -63,22 +63,26 @@ export async function createExecSession (ctx: EngineContext, c0: ContainerRecord
     timeout,
     ...(o.consoleSize !== undefined ? { consoleSize: o.consoleSize } : {}),
   }
+  // The service takes the id of the container's spare conmon (exec-prepare.ts) when that conmon was spawned with the
+  // arguments this session's start would use.
+  const spare = ctx.oneShot ? undefined : spareId(ctx, c.id)
   const s: ExecSessionRecord = {
-    id: generateId(), containerId: c.id, config, state: 'created', pid: 0, pidStart: '', conmonPid: 0, exitCode: null,
+    id: spare ?? generateId(), containerId: c.id, config, state: 'created', pid: 0, pidStart: '', conmonPid: 0, exitCode: null,
     createdAt: Date.now(), startedAt: 0, endedAt: 0,
   }
+  // The service spawns the session's conmon now (after the reply), for the start that Docker clients send next; the
+  // arguments assume a start as the session's attachments suggest (none: detached, as `docker exec -d` creates it).
+  const detach = !config.attachStdin && !config.attachStdout && !config.attachStderr
+  let spawn = ctx.oneShot ? undefined : spawnOptions(ctx, c, s, detach, {})
+  const adopted = spare !== undefined && spawn !== undefined && adoptSpare(ctx, c.id, spawn)
+  if (spare !== undefined && !adopted) { s.id = generateId(); spawn = spawnOptions(ctx, c, s, detach, {}) }
   execTx(ctx, () => {
     ctx.execs.add(s)
     emit(ctx, 'exec', 'exec_create', s.id, { containerID: c.id, name: c.name, execID: s.id, command: o.command.join(' '), user: config.user, requester: o.requester ?? ctx.requester })
     pruneExecSessions(ctx, c.id)
   })
   trace('exec: created')
-  // The service spawns the session's conmon now (after the reply), for the start that Docker clients send next; the
-  // arguments assume a start as the session's attachments suggest (none: detached, as `docker exec -d` creates it).
-  if (!ctx.oneShot) {
-    const detach = !config.attachStdin && !config.attachStdout && !config.attachStderr
-    prepareConmon(ctx, s.id, spawnOptions(ctx, c, s, detach, {}))
-  }
+  if (spawn !== undefined && !adopted) prepareConmon(ctx, s.id, spawn)
   return s
 }
 
@@ -171,7 +175,13 @@ export async function startExecSession (ctx: EngineContext, s: ExecSessionRecord
   let exec
   try {
     const proc = buildExecProcess({ containerSpec: readContainerSpec(ctx, c), containerConfig: c.config, exec: s.config, rootfs: ctx.layout.rootfs(c.id), addTerm: false })
-    const conmon = await takePrepared(ctx, s.id, spawn) ?? await spawnConmonExec(spawn)
+    const taken = await takePrepared(ctx, s.id, spawn)
+    const conmon = taken ?? await spawnConmonExec(spawn)
+    // A client that creates and starts: the container's next session gets a conmon spawned while this one runs.
+    if (taken !== undefined) {
+      const next = generateId()
+      prepareSpare(ctx, c.id, next, spawnOptions(ctx, c, { ...s, id: next }, detach, o))
+    }
     exec = await runConmonExec(conmon, { ...spawn, process: proc, attach: !detach, consoleSize: o.consoleSize ?? s.config.consoleSize })
   } catch (err) {
     void dropPrepared(ctx, s.id)

@@ -73,6 +73,9 @@ export const execPaths = (bundle: string, containerId: string): { exitFile: stri
 export type ConmonExecSpawnOptions = Pick<ConmonExecOptions, 'runtime' | 'containerId' | 'containerName' | 'sessionId' |
 'bundle' | 'tty' | 'stdin' | 'preserveFds' | 'timeout' | 'conmonCgroup' | 'exitCommand' | 'passthrough'>
 
+/** The file naming the process that holds a bundle's conmon as a spare (exec-prepare.ts). */
+export const SPARE_OWNER_FILE = 'spare-owner'
+
 /** A conmon spawned for a session, waiting for its first start byte, and the process spec file it was given. */
 export interface SpawnedExec { conmon: ConmonProcess, spec: string }
 
@@ -80,10 +83,13 @@ export interface SpawnedExec { conmon: ConmonProcess, spec: string }
 // process spec is written only at the start, under a name made for this conmon: one released by accident (its parent
 // died and closed the start pipe) cannot run anything, the runtime finds no spec, even if another conmon has since
 // been started for the session in the same bundle. What a previous conmon left in the bundle goes first.
-export async function spawnConmonExec (o: ConmonExecSpawnOptions): Promise<SpawnedExec> {
+// `owner`, when given, is written into the bundle as SPARE_OWNER_FILE before conmon is spawned (a spare conmon's, whose
+// bundle has no session yet: the sweep removes such a bundle as soon as the process it names is gone).
+export async function spawnConmonExec (o: ConmonExecSpawnOptions, owner?: string): Promise<SpawnedExec> {
   const p = execPaths(o.bundle, o.containerId)
   if (existsSync(o.bundle)) cleanupExecBundle(o.bundle)
   mkdirSync(join(o.bundle, 'exit'), { recursive: true, mode: 0o700 })
+  if (owner !== undefined) writeFileSync(join(o.bundle, SPARE_OWNER_FILE), owner)
   const spec = join(o.bundle, `exec-process.${generateId().slice(0, 16)}.json`)
   const rt = o.runtime.o
   const args = execConmonArgs({
