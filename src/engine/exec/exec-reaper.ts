@@ -58,7 +58,7 @@ export function recordExecExit (ctx: EngineContext, s: ExecSessionRecord, exitCo
     // name and command as exec_create has them: `events --filter container=NAME` and a one-line audit of the exit.
     const name = ctx.containers.get(s.containerId)?.name ?? ''
     emit(ctx, 'exec', 'exec_died', s.id, { containerID: s.containerId, name, command: s.config.command.join(' '), exitCode: String(exitCode), durationMs: String(started > 0 ? now - started : 0), execID: s.id })
-    pruneExecSessions(ctx, s.containerId)
+    pruneExecSessionsThrottled(ctx, s.containerId)
     return true
   })
 }
@@ -72,6 +72,22 @@ function retentionBounds (ctx: EngineContext, now: number): { before: number, gr
 // Drops ended sessions beyond the retention bound (time and count). Call inside a write transaction.
 export function pruneExecSessions (ctx: EngineContext, containerId: string, now = Date.now()): number {
   return ctx.execs.prune(containerId, retentionBounds(ctx, now))
+}
+
+// The same at a session's create and exit, at most once a PRUNE_INTERVAL_MS per container and process: the delete
+// was a quarter of the store's work per exec, and a container gains at most that long's worth of ended sessions
+// beyond the bound until the next one (or the service's sweep, every 2 s). Call inside a write transaction.
+const PRUNE_INTERVAL_MS = 1_000
+const lastPrune = new WeakMap<EngineContext, Map<string, number>>()
+
+export function pruneExecSessionsThrottled (ctx: EngineContext, containerId: string): void {
+  let seen = lastPrune.get(ctx)
+  if (seen === undefined) lastPrune.set(ctx, seen = new Map())
+  const now = Date.now()
+  if (now - (seen.get(containerId) ?? 0) < PRUNE_INTERVAL_MS) return
+  if (seen.size > 1000) seen.clear()
+  seen.set(containerId, now)
+  pruneExecSessions(ctx, containerId, now)
 }
 
 // The same for every container that is over the bounds (the service's sweep, and each CLI command): a read first,

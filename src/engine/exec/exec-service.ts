@@ -11,14 +11,14 @@ import { processStartTime } from '../../util/proc'
 import { buildExecProcess } from '../../oci/spec'
 import { parseDetachKeys } from '../../oci/conmon/detach-keys'
 import { pumpAttach } from '../../oci/conmon/attach-socket'
-import { spawnConmonExec, runConmonExec, waitConmonExit, passthroughExit, execPaths, type ConmonExecSpawnOptions, type ExecExit } from '../../oci/conmon/exec-session'
+import { spawnConmonExec, runConmonExec, waitConmonExit, passthroughExit, execPaths, type ConmonExec, type ConmonExecSpawnOptions, type ExecExit } from '../../oci/conmon/exec-session'
 import { pumpPipes } from '../../oci/conmon/exec-pipes'
 import { lightSpawnAvailable } from '../../util/procspawn'
 import { writeResize } from '../../oci/conmon/ctl-fifo'
 import { syncContainer } from '../container/state-sync'
 import { exitCommand } from '../container/start'
 import { checkEnv } from '../container/create'
-import { recordExecExit, pruneExecSessions, execStartClaim, execTx, dropExecBundle } from './exec-reaper'
+import { recordExecExit, pruneExecSessionsThrottled, execStartClaim, execTx, dropExecBundle } from './exec-reaper'
 import { openRecorder } from './recorder'
 import { prepareConmon, takePrepared, dropPrepared, prepareSpare, spareId, adoptSpare } from './exec-prepare'
 import { trace } from '../../util/trace'
@@ -32,7 +32,8 @@ export function requireRunning (c: ContainerRecord): void {
   if (c.state !== 'running') throw new EngineError('CONTAINER_NOT_RUNNING', `can only create exec sessions on running containers: container state improper`)
 }
 
-export async function createExecSession (ctx: EngineContext, c0: ContainerRecord, o: ExecCreateOptions): Promise<ExecSessionRecord> {
+// `c` comes from a sync (the engine's container lookups make one): a second one here read the same files again.
+export async function createExecSession (ctx: EngineContext, c: ContainerRecord, o: ExecCreateOptions): Promise<ExecSessionRecord> {
   if (!Array.isArray(o.command) || o.command.length === 0 || o.command[0] === '') throw invalid('must provide a non-empty command to start an exec session')
   const env = [...(o.env ?? [])]
   env.forEach(checkEnv)
@@ -45,8 +46,6 @@ export async function createExecSession (ctx: EngineContext, c0: ContainerRecord
   const preserveFds = o.preserveFds ?? 0
   if (!Number.isInteger(preserveFds) || preserveFds < 0) throw invalid('--preserve-fds must be a non-negative integer')
   trace('exec: create')
-  const c = await syncContainer(ctx, c0)
-  trace('exec: container synced')
   requireRunning(c)
   const config: ExecConfig = {
     command: o.command,
@@ -79,7 +78,7 @@ export async function createExecSession (ctx: EngineContext, c0: ContainerRecord
   execTx(ctx, () => {
     ctx.execs.add(s)
     emit(ctx, 'exec', 'exec_create', s.id, { containerID: c.id, name: c.name, execID: s.id, command: o.command.join(' '), user: config.user, requester: o.requester ?? ctx.requester })
-    pruneExecSessions(ctx, c.id)
+    pruneExecSessionsThrottled(ctx, c.id)
   })
   trace('exec: created')
   if (spawn !== undefined && !adopted) prepareConmon(ctx, s.id, spawn)
@@ -189,12 +188,50 @@ export async function startExecSession (ctx: EngineContext, s: ExecSessionRecord
     throw err
   }
   const pidStart = processStartTime(exec.pid) ?? ''
-  execTx(ctx, () => {
+  // The pid and the exec_start event are written with the exit when the process ends within START_RECORD_MS (a short
+  // command: one commit instead of two), else then; until then the session shows as running with pid 0, as while it
+  // starts (the reaper leaves such a session to its live starter, and adopts the pid from the bundle if it died).
+  let startPending = true
+  const writeStart = (): void => {
+    startPending = false
     ctx.execs.update(s.id, { pid: exec.pid, pidStart })
     emit(ctx, 'exec', 'exec_start', s.id, { containerID: c.id, name: c.name, execID: s.id, pid: String(exec.pid), requester: o.requester ?? ctx.requester })
-  })
+  }
+  const recordStart = (): void => { if (startPending) execTx(ctx, writeStart) }
+  const startTimer = setTimeout(recordStart, START_RECORD_MS)
+  try {
+    return await attendExec(ctx, { s, c, o, exec, started, detach, handedOver, keys, bundle, recordStart, recordExit: (code) => {
+      // (unless someone else recorded the end already: its exec_died then stays the session's last event)
+      execTx(ctx, () => {
+        const pending = startPending
+        startPending = false
+        if (pending && ctx.execs.get(s.id)?.state === 'running') writeStart()
+        recordExecExit(ctx, started, code)
+      })
+    } })
+  } finally {
+    clearTimeout(startTimer)
+    recordStart()
+  }
+}
+
+// How long an attached session's start waits to be written with its exit (see startExecSession).
+const START_RECORD_MS = 5
+
+interface Attended {
+  s: ExecSessionRecord, c: ContainerRecord, o: ExecStartOptions, exec: ConmonExec, started: ExecSessionRecord, detach: boolean,
+  handedOver: boolean, keys: Buffer, bundle: string
+  /** Writes the start now if it is still pending. */
+  recordStart: () => void
+  /** Writes the exit (and the start with it, if still pending). */
+  recordExit: (code: number) => void
+}
+
+// The session from a running process to its exit: streams copied, exit recorded, bundle dropped.
+async function attendExec (ctx: EngineContext, a: Attended): Promise<ExecResult> {
+  const { s, c, o, exec, started, detach, handedOver, keys, bundle } = a
   o.streams?.onStarted?.(exec.pid)
-  if (detach || (exec.socket === undefined && exec.pipes === undefined)) { exec.conmon.close(); return { detached: true } }
+  if (detach || (exec.socket === undefined && exec.pipes === undefined)) { a.recordStart(); exec.conmon.close(); return { detached: true } }
   const rec = o.recordPath !== undefined ? openRecorder(o.recordPath, { tty: s.config.tty, size: o.consoleSize ?? s.config.consoleSize, command: s.config.command }) : undefined
   // Read only what is copied: the CLI's streams are made on first use, and a stdin stream reads ahead. With pipes,
   // only those that exist are copied (the CLI's others are the process's own).
@@ -230,7 +267,7 @@ export async function startExecSession (ctx: EngineContext, s: ExecSessionRecord
   if (exit === undefined) code = ctx.execs.get(s.id)?.exitCode ?? -1
   else code = exit.timedOut ? TIMEOUT_EXIT_CODE : exit.exitCode
   o.streams?.onEnded?.()
-  recordExecExit(ctx, started, code)
+  a.recordExit(code)
   trace('exec: exit recorded')
   dropExecBundle(ctx, bundle)
   return { exitCode: ctx.execs.get(s.id)?.exitCode ?? code, detached: false }
