@@ -109,7 +109,7 @@ export function adoptSpare (ctx: EngineContext, containerId: string, spawn: Conm
 }
 
 // Who holds a spare (in its bundle, for the sweep of any process): this process, as `<pid>:<its start time>`.
-export const spareOwner = (): string => `${process.pid}:${selfStartTime()}`
+const spareOwner = (): string => `${process.pid}:${selfStartTime()}`
 
 /** Whether a spare's owner, as spareOwner() wrote it, is gone. */
 export function spareOwnerGone (owner: string): boolean {

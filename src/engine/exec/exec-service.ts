@@ -193,12 +193,13 @@ export async function startExecSession (ctx: EngineContext, s: ExecSessionRecord
   // starts (the reaper leaves such a session to its live starter, and adopts the pid from the bundle if it died).
   let startPending = true
   const writeStart = (): void => {
-    startPending = false
     ctx.execs.update(s.id, { pid: exec.pid, pidStart })
     emit(ctx, 'exec', 'exec_start', s.id, { containerID: c.id, name: c.name, execID: s.id, pid: String(exec.pid), requester: o.requester ?? ctx.requester })
+    startPending = false
   }
   const recordStart = (): void => { if (startPending) execTx(ctx, writeStart) }
-  const startTimer = setTimeout(recordStart, START_RECORD_MS)
+  // (a write that fails on the timer is tried again at the end, where its error reaches the caller)
+  const startTimer = setTimeout(() => { try { recordStart() } catch { /* retried below */ } }, START_RECORD_MS)
   try {
     return await attendExec(ctx, { s, c, o, exec, started, detach, handedOver, keys, bundle, recordStart, recordExit: (code) => {
       // (unless someone else recorded the end already: its exec_died then stays the session's last event)
