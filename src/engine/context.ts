@@ -71,6 +71,13 @@ export function defer (ctx: EngineContext, now: () => void, later: () => Promise
   void later().catch(() => undefined)
 }
 
+// The map a module keeps per context (caches, prepared conmons, last-run times), made on first use.
+export function perContext<V> (w: WeakMap<EngineContext, Map<string, V>>, ctx: EngineContext): Map<string, V> {
+  let m = w.get(ctx)
+  if (m === undefined) w.set(ctx, m = new Map())
+  return m
+}
+
 // Records an event (container, exec or image) for `conex events` and the API's /events.
 export function emit (ctx: EngineContext, type: 'container' | 'exec' | 'image', action: string, id: string, attrs: Record<string, string>): void {
   try { ctx.events.add(type, action, id, attrs) } catch { /* events never fail an operation */ }

@@ -111,9 +111,9 @@ describe('API exec: conmon prepared at create', () => {
     const longAgo = new Date(Date.now() - 120_000)
     utimesSync(bundleOf(a, old), longAgo, longAgo)
     // a spare whose service is gone (no such pid), and one held by a live process (this one: pid and start time)
-    writeFileSync(join(bundleOf(a, orphan), 'spare-owner'), '4194303:1')
+    writeFileSync(join(bundleOf(a, orphan), 'spare-owner'), 'exec-start:4194303:1')
     const stat = readFileSync('/proc/self/stat', 'utf8')
-    writeFileSync(join(bundleOf(a, young), 'spare-owner'), `${process.pid}:${stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]}`)
+    writeFileSync(join(bundleOf(a, young), 'spare-owner'), `exec-start:${process.pid}:${stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]}`)
     // A CLI command syncs the container (a new process: no reap interval to wait for), as the service's sweep does.
     assert.equal((await a.store.conex(['exec', 'p1', 'true'])).code, 0)
     assert.ok(!existsSync(bundleOf(a, old)), 'the old one removed')

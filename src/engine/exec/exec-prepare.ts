@@ -18,10 +18,10 @@
 // health checks do). One spare per container, at most MAX_SPARES, each for UNUSED_MS; a create that wants other
 // arguments lets it go. Its bundle has no session until then: the sweep leaves such bundles alone while they are
 // younger than a spare can be, unless the process named in it (SPARE_OWNER_FILE) is gone (exec-reaper.ts).
-import type { EngineContext } from '../context'
+import { perContext, type EngineContext } from '../context'
 import { spawnConmonExec, cleanupExecBundle, type ConmonExecSpawnOptions, type SpawnedExec } from '../../oci/conmon/exec-session'
 import { trace } from '../../util/trace'
-import { isSameProcess, selfStartTime } from '../../util/proc'
+import { execStartClaim } from './exec-reaper'
 
 const UNUSED_MS = 10_000
 // At most this many wait at once: a client creating execs in a loop without starting them gets no more processes
@@ -44,12 +44,6 @@ const prepared = new WeakMap<EngineContext, Map<string, Prepared>>()
 // The runtime is the context's own (an object, the same for every session).
 const keyOf = (o: ConmonExecSpawnOptions): string => JSON.stringify({ ...o, runtime: undefined })
 
-function mapOf<V> (w: WeakMap<EngineContext, Map<string, V>>, ctx: EngineContext): Map<string, V> {
-  let m = w.get(ctx)
-  if (m === undefined) w.set(ctx, m = new Map())
-  return m
-}
-
 // A conmon spawned on the loop's next turn (after the caller's reply, or its start byte), let go after UNUSED_MS.
 function spawnPrepared (spawn: ConmonExecSpawnOptions, label: string, unused: () => void, owner?: string): Prepared {
   const p: Prepared = {
@@ -65,7 +59,7 @@ function spawnPrepared (spawn: ConmonExecSpawnOptions, label: string, unused: ()
 
 /** Spawns the conmon a start of session `id` with these options will use (after the caller's reply, on the loop). */
 export function prepareConmon (ctx: EngineContext, id: string, spawn: ConmonExecSpawnOptions): void {
-  const m = mapOf(prepared, ctx)
+  const m = perContext(prepared, ctx)
   if (m.has(id) || m.size >= MAX_PREPARED) return
   m.set(id, spawnPrepared(spawn, 'exec: conmon prepared', () => { void dropPrepared(ctx, id) }))
 }
@@ -80,9 +74,10 @@ const spares = new WeakMap<EngineContext, Map<string, Spare>>()
  * with that id would be spawned with), unless the container has one. Call once the current start byte went out.
  */
 export function prepareSpare (ctx: EngineContext, containerId: string, id: string, spawn: ConmonExecSpawnOptions): void {
-  const m = mapOf(spares, ctx)
+  const m = perContext(spares, ctx)
   if (m.has(containerId) || m.size >= MAX_SPARES) return
-  const sp: Spare = { id, p: spawnPrepared(spawn, 'exec: spare prepared', () => { void dropSpare(ctx, containerId, sp) }, spareOwner()) }
+  // Its bundle names this process as a start claim does: the sweep of any process removes it once this one is gone.
+  const sp: Spare = { id, p: spawnPrepared(spawn, 'exec: spare prepared', () => { void dropSpare(ctx, containerId, sp) }, execStartClaim()) }
   m.set(containerId, sp)
 }
 
@@ -99,22 +94,13 @@ export function spareId (ctx: EngineContext, containerId: string): string | unde
 export function adoptSpare (ctx: EngineContext, containerId: string, spawn: ConmonExecSpawnOptions): boolean {
   const sp = spares.get(ctx)?.get(containerId)
   if (sp === undefined || sp.p.dropped !== undefined) return false
-  if (sp.p.key !== keyOf(spawn) || spawn.sessionId !== sp.id) { void dropSpare(ctx, containerId, sp); return false }
+  if (sp.p.key !== keyOf(spawn)) { void dropSpare(ctx, containerId, sp); return false }
   spares.get(ctx)?.delete(containerId)
   clearTimeout(sp.p.timer)
   sp.p.timer = setTimeout(() => { void dropPrepared(ctx, sp.id) }, UNUSED_MS)
   sp.p.timer.unref()
-  mapOf(prepared, ctx).set(sp.id, sp.p)
+  perContext(prepared, ctx).set(sp.id, sp.p)
   return true
-}
-
-// Who holds a spare (in its bundle, for the sweep of any process): this process, as `<pid>:<its start time>`.
-const spareOwner = (): string => `${process.pid}:${selfStartTime()}`
-
-/** Whether a spare's owner, as spareOwner() wrote it, is gone. */
-export function spareOwnerGone (owner: string): boolean {
-  const m = /^(\d+):(\d*)$/.exec(owner.trim())
-  return m !== null && !isSameProcess(Number(m[1]), m[2])
 }
 
 // Lets a spare go: its conmon killed, its bundle removed (no session has its id).

@@ -4,11 +4,10 @@
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import type { EngineContext } from '../context'
-import { emit, defer } from '../context'
+import { emit, defer, perContext } from '../context'
 import type { ContainerRecord, ExecSessionRecord } from '../types'
 import { writeTx } from '../../store/db'
 import { readExecExit, readExecPid, cleanupExecBundle, removeExecBundle, SPARE_OWNER_FILE } from '../../oci/conmon/exec-session'
-import { spareOwnerGone } from './exec-prepare'
 import { isSameProcess, processStartTime, selfStartTime } from '../../util/proc'
 import { trace } from '../../util/trace'
 
@@ -22,11 +21,14 @@ export function execStartClaim (): string {
   return `exec-start:${process.pid}:${selfStartTime()}`
 }
 
-// False only when the claim names a starter that is gone (rows without a claim keep the old answer: still starting).
-function isStarterAlive (s: ExecSessionRecord): boolean {
-  const m = /^exec-start:(\d+):(\d*)$/.exec(s.pidStart)
-  return m === null || isSameProcess(Number(m[1]), m[2])
+// True only when `claim` (execStartClaim's) names a process that is gone; false for anything else.
+export function claimantGone (claim: string): boolean {
+  const m = /^exec-start:(\d+):(\d*)$/.exec(claim.trim())
+  return m !== null && !isSameProcess(Number(m[1]), m[2])
 }
+
+// False only when the claim names a starter that is gone (rows without a claim keep the old answer: still starting).
+const isStarterAlive = (s: ExecSessionRecord): boolean => !claimantGone(s.pidStart)
 
 // The starter died: if the runtime ran the process (conmon wrote its pid), record it as the session's; true if so.
 function adoptExecProcess (ctx: EngineContext, s: ExecSessionRecord, bundle: string): boolean {
@@ -81,13 +83,17 @@ const PRUNE_INTERVAL_MS = 1_000
 const lastPrune = new WeakMap<EngineContext, Map<string, number>>()
 
 export function pruneExecSessionsThrottled (ctx: EngineContext, containerId: string): void {
-  let seen = lastPrune.get(ctx)
-  if (seen === undefined) lastPrune.set(ctx, seen = new Map())
+  if (due(lastPrune, ctx, containerId, PRUNE_INTERVAL_MS)) pruneExecSessions(ctx, containerId)
+}
+
+// Whether `intervalMs` has passed since the last time this returned true for `key` in this context (then now is).
+function due (last: WeakMap<EngineContext, Map<string, number>>, ctx: EngineContext, key: string, intervalMs: number): boolean {
+  const seen = perContext(last, ctx)
   const now = Date.now()
-  if (now - (seen.get(containerId) ?? 0) < PRUNE_INTERVAL_MS) return
+  if (now - (seen.get(key) ?? 0) < intervalMs) return false
   if (seen.size > 1000) seen.clear()
-  seen.set(containerId, now)
-  pruneExecSessions(ctx, containerId, now)
+  seen.set(key, now)
+  return true
 }
 
 // The same for every container that is over the bounds (the service's sweep, and each CLI command): a read first,
@@ -145,13 +151,7 @@ const lastReap = new WeakMap<EngineContext, Map<string, number>>()
 // Reaps every running session of a container.
 export async function reapExecSessions (ctx: EngineContext, c: ContainerRecord): Promise<void> {
   const running = c.state === 'running' || c.state === 'paused'
-  if (running) {
-    let seen = lastReap.get(ctx)
-    if (seen === undefined) lastReap.set(ctx, seen = new Map())
-    const now = Date.now()
-    if (now - (seen.get(c.id) ?? 0) < REAP_INTERVAL_MS) return
-    seen.set(c.id, now)
-  }
+  if (running && !due(lastReap, ctx, c.id, REAP_INTERVAL_MS)) return
   // While the container runs, only started sessions can have ended: created ones (a client that never starts them:
   // hundreds, until they expire) are not read at every sync.
   for (const s of running ? ctx.execs.runningForContainer(c.id) : ctx.execs.activeForContainer(c.id)) {
@@ -185,5 +185,5 @@ function isOlderThan (path: string, ms: number): boolean {
 }
 
 function isOrphanedSpare (bundle: string): boolean {
-  try { return spareOwnerGone(readFileSync(join(bundle, SPARE_OWNER_FILE), 'utf8')) } catch { return false }
+  try { return claimantGone(readFileSync(join(bundle, SPARE_OWNER_FILE), 'utf8')) } catch { return false }
 }

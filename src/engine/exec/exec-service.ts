@@ -3,7 +3,7 @@
 // oci layer, record the result.
 import { readFileSync, existsSync } from 'node:fs'
 import type { EngineContext } from '../context'
-import { emit } from '../context'
+import { emit, perContext } from '../context'
 import type { ContainerRecord, ExecConfig, ExecCreateOptions, ExecResult, ExecSessionRecord, ExecStartOptions, ExecStdio } from '../types'
 import { EngineError, invalid } from '../../errors'
 import { generateId } from '../../util/ids'
@@ -124,8 +124,7 @@ function spawnOptions (ctx: EngineContext, c: ContainerRecord, s: ExecSessionRec
 const specs = new WeakMap<EngineContext, Map<string, { startedAt: number, spec: Record<string, unknown> }>>()
 
 function readContainerSpec (ctx: EngineContext, c: ContainerRecord): Record<string, unknown> {
-  let cache = specs.get(ctx)
-  if (cache === undefined) specs.set(ctx, cache = new Map())
+  const cache = perContext(specs, ctx)
   const hit = cache.get(c.id)
   if (hit !== undefined && hit.startedAt === c.startedAt) return hit.spec
   let spec: Record<string, unknown>
