@@ -13,6 +13,7 @@
 // messages each): cb(Buffer) per read, then cb(null) once at EOF or an error. A Socket would do the same, and loading
 // Node's net and stream modules for it is ~4 ms of a `conex exec` that needs no other stream.
 // Without pidfd_open (Linux < 5.3) spawn() throws ENOSYS and the caller uses child_process instead.
+// sealedCopy(path, name) is the runtime binary copied into a sealed memfd (src/oci/sealed-runtime.ts says why).
 //
 // Built with plain gcc by scripts/build.mjs (N-API and libuv symbols resolve against the running node at load time).
 #define _GNU_SOURCE
@@ -24,6 +25,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/sendfile.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -247,6 +251,69 @@ static napi_value Pending(napi_env env, napi_callback_info info) {
 }
 
 // pidfdSupported(): whether this kernel has pidfd_open (probed on our own pid).
+#ifndef MFD_EXEC
+#define MFD_EXEC 0x0010U
+#endif
+// The seals runc (and crun, which took the same code) take as proof that /proc/self/exe is a copy no process can
+// write: exactly these, F_SEAL_EXEC not among them.
+#define RUNTIME_SEALS (F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE)
+
+// sealedCopy(path, name) -> fd: a close-on-exec memfd holding the file's bytes, mode r-x, sealed with RUNTIME_SEALS.
+// Throws with the errno of the step that failed (EACCES from memfd_create where vm.memfd_noexec forbids executable
+// memfds; EIO when the file shrank while being copied or the seals read back are not RUNTIME_SEALS).
+static napi_value SealedCopy(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc < 2) return throw_errno(env, "sealedCopy(path, name)", EINVAL);
+  char *path = get_string(env, argv[0]);
+  char *name = get_string(env, argv[1]);
+  int src = -1, fd = -1, err = 0;
+  const char *what = "sealedCopy";
+  struct stat st;
+  if (path == NULL || name == NULL) { err = EINVAL; goto out; }
+  if ((src = open(path, O_RDONLY | O_CLOEXEC)) < 0) { err = errno; what = "open"; goto out; }
+  if (fstat(src, &st) != 0) { err = errno; what = "fstat"; goto out; }
+  if (!S_ISREG(st.st_mode)) { err = EINVAL; what = "not a regular file"; goto out; }
+  // MFD_EXEC: Linux >= 6.3 asks whether a memfd may be executed; older kernels do not know the flag (EINVAL).
+  fd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_EXEC);
+  if (fd < 0 && errno == EINVAL) fd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  if (fd < 0) { err = errno; what = "memfd_create"; goto out; }
+  off_t off = 0;
+  while (off < st.st_size) {
+    ssize_t n = sendfile(fd, src, &off, (size_t)(st.st_size - off));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) { err = errno; what = "sendfile"; goto out; }
+    if (n == 0) { err = EIO; what = "sendfile (file shrank)"; goto out; }
+  }
+  if (fchmod(fd, 0555) != 0) { err = errno; what = "fchmod"; goto out; }
+  if (fcntl(fd, F_ADD_SEALS, RUNTIME_SEALS) != 0) { err = errno; what = "F_ADD_SEALS"; goto out; }
+  if (fcntl(fd, F_GET_SEALS) != RUNTIME_SEALS) { err = EIO; what = "F_GET_SEALS"; goto out; }
+out:
+  free(path);
+  free(name);
+  if (src >= 0) close(src);
+  if (err != 0) {
+    if (fd >= 0) close(fd);
+    return throw_errno(env, what, err);
+  }
+  napi_value r;
+  napi_create_int32(env, fd, &r);
+  return r;
+}
+
+// seals(fd) -> F_GET_SEALS, or -1 (not a memfd, or no such fd): for tests and the caller's check of a copy it holds.
+static napi_value Seals(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  int32_t fd = -1;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc >= 1) napi_get_value_int32(env, argv[0], &fd);
+  napi_value r;
+  napi_create_int32(env, fcntl(fd, F_GET_SEALS), &r);
+  return r;
+}
+
 static napi_value PidfdSupported(napi_env env, napi_callback_info info) {
   (void)info;
   int fd = (int)syscall(SYS_pidfd_open, getpid(), 0);
@@ -400,7 +467,7 @@ static napi_value Read(napi_env env, napi_callback_info info) {
 static napi_value Init(napi_env env, napi_value exports) {
   static const export_t fns[] = {
     { "pipe", Pipe }, { "spawn", Spawn }, { "watch", Watch }, { "pidfdSupported", PidfdSupported },
-    { "pending", Pending }, { "read", Read },
+    { "pending", Pending }, { "read", Read }, { "sealedCopy", SealedCopy }, { "seals", Seals },
   };
   return export_all(env, exports, fns, sizeof fns / sizeof fns[0]);
 }

@@ -128,6 +128,8 @@ export async function runService (o: ServiceOptions): Promise<number> {
       if (process.getuid?.() === 0) chownSync(ep.path, 0, gid)
     } catch (err) { o.log(`Error: setting up ${ep.path}: ${(err as Error).message}`); server.close(); return EXIT_ERROR }
   }
+  // conmon runs a sealed copy of the runtime, made once here instead of by runc at every exec (oci/sealed-runtime.ts).
+  o.engine.ctx.runtime.keepSealedCopy(o.engine.ctx.layout.sealedRuntimeLinks())
   o.log(`conex API service listening on ${o.uri}${o.idleSeconds > 0 ? ` (exits after ${o.idleSeconds}s idle)` : ''}`)
   // The web console (issue #7, docs/web.md): its own TCP server. While it is up it counts as one activity, so the
   // service does not exit when idle: the people using it send no API requests.
@@ -168,6 +170,7 @@ export async function runService (o: ServiceOptions): Promise<number> {
   await web?.close()
   await closeServer(server)
   await o.engine.releasePrepared()
+  o.engine.ctx.runtime.dropSealedCopy()
   if (ep.kind === 'unix') { try { unlinkSync(ep.path) } catch { /* already gone */ } }
   return code
 }

@@ -31,6 +31,8 @@ export class Layout {
 
   /** runc's own state directory. */
   runtimeState (): string { return join(this.runroot, 'runtime') }
+  /** The service's link to its sealed copy of the runtime, one directory per process (src/oci/sealed-runtime.ts). */
+  sealedRuntimeLinks (): string { return join(this.runroot, 'sealed-runtime') }
 
   /** The container's cgroup, created and removed by the runtime. */
   cgroupPath (id: string): string { return `/conex/${id}` }

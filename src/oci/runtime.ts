@@ -6,6 +6,7 @@ import { join } from 'node:path'
 import { spawnConmon } from './conmon/spawn'
 import { containerConmonArgs } from './conmon/conmon-args'
 import { readOciLog, runtimeError } from './conmon/runtime-error'
+import { SealedRuntime } from './sealed-runtime'
 import type { CgroupMode } from './cgroups'
 import { EngineError } from '../errors'
 
@@ -38,11 +39,31 @@ const RUNTIME_TIMEOUT_MS = 120_000
 
 export class OciRuntime {
   readonly o: RuntimeOptions
+  #sealed: SealedRuntime | undefined
 
   constructor (o: RuntimeOptions) {
     this.o = o
     mkdirSync(o.stateDir, { recursive: true, mode: 0o700 })
   }
+
+  /**
+   * From now on conmon runs a sealed copy of the runtime's binary (src/oci/sealed-runtime.ts: the work runc does at
+   * every create and exec to protect its binary is then done once); for a long-lived process, the API service.
+   * Whether a copy could be made. `linkRoot`: where the link conmon is given lives (Layout.sealedRuntimeLinks).
+   */
+  keepSealedCopy (linkRoot: string): boolean {
+    this.#sealed ??= SealedRuntime.make(this.o.runtimePath, { linkRoot })
+    return this.#sealed !== undefined
+  }
+
+  /** Lets the sealed copy go (the service's stop); conmon runs the binary itself again. */
+  dropSealedCopy (): void {
+    this.#sealed?.close()
+    this.#sealed = undefined
+  }
+
+  /** The runtime's path as conmon gets it: the sealed copy while there is one. */
+  get conmonRuntimePath (): string { return this.#sealed?.path() ?? this.o.runtimePath }
 
   /** Global flags every runtime call gets. */
   get globalArgs (): string[] { return ['--root', this.o.stateDir] }
@@ -73,7 +94,7 @@ export class OciRuntime {
     const ociLog = join(o.bundle, 'oci-log')
     rmSync(ociLog, { force: true })
     const args = containerConmonArgs({
-      containerId: o.id, cuuid: o.id, name: o.name, runtimePath: this.o.runtimePath, runtimeArgs: this.globalArgs,
+      containerId: o.id, cuuid: o.id, name: o.name, runtimePath: this.conmonRuntimePath, runtimeArgs: this.globalArgs,
       bundle: o.bundle, pidFile: o.pidFile, exitDir: o.exitDir, logPath: o.logPath, ociLog, tty: o.tty, stdin: o.stdin,
       exitCommand: o.exitCommand, conmonPidFile: o.conmonPidFile, socketDir: o.bundle,
     })

@@ -9,7 +9,7 @@
 import { test, before, after, describe } from 'node:test'
 import assert from 'node:assert/strict'
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, rmSync, utimesSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { startApi, waitFor, type Api } from './lib'
 import { CONEX_BIN } from '../helpers'
@@ -51,6 +51,11 @@ describe('API exec: conmon prepared at create', () => {
     const id = await create(a, { AttachStdout: true, AttachStderr: true, Cmd: ['sh', '-c', 'echo out; echo err >&2; exit 5'] })
     const [waiting] = await waitFor('the prepared conmon', () => { const p = conmonsOf(id); return p.length === 1 ? p : undefined })
     assert.ok(waiting > 0)
+    // It runs the service's sealed copy of runc (src/oci/sealed-runtime.ts), through a link named runc.
+    const link = join(a.store.runroot, 'sealed-runtime', String(a.proc.pid), 'runc')
+    assert.ok(conmonProcs(id)[0].args.includes(` -r ${link} `), conmonProcs(id)[0].args)
+    assert.match(readlinkSync(link), new RegExp(`^/proc/${a.proc.pid as number}/fd/\\d+$`))
+    assert.equal(readlinkSync(readlinkSync(link)), '/memfd:conex-runc (deleted)')
     const r = await hijackStart(a.sock, id)
     assert.equal(r.status, 101)
     assert.equal(r.stdout.toString(), 'out\n')
@@ -181,6 +186,7 @@ describe('API exec: conmon prepared at create', () => {
     }
     const left = existsSync(join(a.store.runroot, 'exec')) ? readdirSync(join(a.store.runroot, 'exec')) : []
     assert.deepEqual(left, [])
+    assert.deepEqual(readdirSync(join(a.store.runroot, 'sealed-runtime')), [], 'its link to the sealed runtime removed')
   })
 })
 
@@ -210,6 +216,8 @@ describe('API exec: a service killed while it holds a prepared conmon', () => {
     let err = ''
     second.stderr?.on('data', (d: Buffer) => { err += d.toString() })
     await waitFor('the second service', () => err.includes('listening on') ? true : undefined)
+    // The killed service's link to its sealed runtime goes; the second service has its own.
+    assert.deepEqual(readdirSync(join(a.store.runroot, 'sealed-runtime')), [String(second.pid)])
     const r = await hijackStart(sock, id)
     assert.equal(r.status, 101)
     assert.equal(r.stdout.toString(), 'done\n')

@@ -93,7 +93,7 @@ export async function spawnConmonExec (o: ConmonExecSpawnOptions, owner?: string
   const spec = join(o.bundle, `exec-process.${generateId().slice(0, 16)}.json`)
   const rt = o.runtime.o
   const args = execConmonArgs({
-    containerId: o.containerId, cuuid: o.sessionId, name: o.containerName, runtimePath: rt.runtimePath,
+    containerId: o.containerId, cuuid: o.sessionId, name: o.containerName, runtimePath: o.runtime.conmonRuntimePath,
     runtimeArgs: o.runtime.globalArgs, bundle: o.bundle, pidFile: p.pidFile, exitDir: join(o.bundle, 'exit'),
     logPath: o.passthrough !== undefined ? 'passthrough' : 'none', ociLog: p.ociLog, tty: o.tty, stdin: o.stdin, exitCommand: o.exitCommand,
     // With a tty, conmon closing stdin when the attached client goes away (a detach) only made the session deaf:
