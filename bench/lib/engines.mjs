@@ -8,6 +8,7 @@
 // (runc containers, processes started from there, mounts, files) and is safe to run repeatedly.
 import { spawn } from 'node:child_process'
 import fs from 'node:fs'
+import { createRequire } from 'node:module'
 import path from 'node:path'
 import { ApiClient } from './api.mjs'
 import { describeFailure, listProcesses, log, mountsUnder, pidAlive, run, sleep, stopPid } from './util.mjs'
@@ -191,7 +192,22 @@ export async function setupFloor (L) {
   const c = await run('crun', ['--root', L.floor.crunRoot, 'run', '-d', '--bundle', L.floor.bundle, FLOOR_CRUN_ID], { timeoutMs: 30_000, outFile: L.floor.log })
   if (c.code === 0) floor.crun = { ok: true, cmd: 'crun', args: ['--root', L.floor.crunRoot, 'exec', FLOOR_CRUN_ID, 'true'] }
   else floor.crun = { ok: false, reason: `crun does not run on this host: ${describeFailure(c)}` }
+  floor.sealedRunc = sealedRunc(L)
   return floor
+}
+
+// runc as conex's service runs it: from a sealed copy of its binary (src/oci/sealed-runtime.ts, the built module),
+// which spares runc the copy of itself it makes at every exec. { ok, path } of the link to the copy, or why not.
+function sealedRunc (L) {
+  const bin = ['/usr/sbin/runc', '/usr/bin/runc', '/usr/local/sbin/runc', '/usr/local/bin/runc'].find((p) => fs.existsSync(p))
+  if (bin === undefined) return { ok: false, reason: 'runc not found' }
+  try {
+    const { SealedRuntime } = createRequire(import.meta.url)(path.join(L.repo, 'dist', 'src', 'oci', 'sealed-runtime.js'))
+    const s = SealedRuntime.make(bin, { linkRoot: path.join(L.floor.dir, 'sealed') })
+    return s === undefined ? { ok: false, reason: 'no sealed copy can be made on this host' } : { ok: true, path: s.path() }
+  } catch (e) {
+    return { ok: false, reason: `conex's sealed-runtime module: ${e.message}` }
+  }
 }
 
 async function teardownFloor (L) {

@@ -78,17 +78,46 @@ export function latencyCases (E, floor) {
     floorRow(`runc exec (${name}'s container)`, `runc→${name}`,
       usable ? { ok: true, cmd: 'runc', args: ['--root', e.runcRoot, 'exec', e.containerId, 'true'] } : { ok: false, reason })
   }
+  const sealedOk = floor.sealedRunc?.ok && E.conex.runcRoot && E.conex.containerId
+  floorRow('runc exec (conex\'s container), from a sealed copy as conex\'s service runs it', 'runc(sealed)→conex',
+    sealedOk ? { ok: true, cmd: floor.sealedRunc.path, args: ['--root', E.conex.runcRoot, 'exec', E.conex.containerId, 'true'] }
+      : { ok: false, reason: floor.sealedRunc?.ok === false ? floor.sealedRunc.reason : 'conex\'s container not running' })
   floorRow('crun exec (harness container)', 'crun', floor.crun)
   return { cases, close: () => clients.forEach((c) => c.close()) }
+}
+
+// A small deterministic generator (mulberry32) and a Fisher-Yates shuffle with it.
+function seeded (seed) {
+  let a = seed >>> 0
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0
+    let t = Math.imul(a ^ (a >>> 15), a | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+function shuffled (items, rng) {
+  const out = [...items]
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(rng() * (i + 1));
+    [out[i], out[j]] = [out[j], out[i]]
+  }
+  return out
 }
 
 export async function measureLatency (E, floor, { iterations, warmup }) {
   const { cases, close } = latencyCases(E, floor)
   const active = () => abort.requested ? [] : cases.filter((c) => c.run && !c.broken)
   log(`latency: ${active().length} cases × ${iterations} iterations (+${warmup} warm-up), interleaved`)
+  // Each iteration runs the cases in a new order (a fixed seed: every run the same sequence). In one fixed order a
+  // case always followed the same other one, and what that one leaves behind (a process exiting, the kernel's
+  // cgroup and RCU work) showed as a difference between cases: two runc rows into the same container once differed by
+  // 6 ms by their places alone.
+  const rng = seeded(0x5eed)
   try {
     for (let i = -warmup; i < iterations && !abort.requested; i++) {
-      for (const c of active()) {
+      for (const c of shuffled(active(), rng)) {
         try {
           const ms = await c.run()
           c.consecutive = 0

@@ -75,11 +75,14 @@ export function computeTargets (res) {
   }
   {
     if (!res.latency) { T.push({ id: 'service-overhead', text: 'conex service overhead above bare runc exec ≤ 5 ms', result: 'n/a (latency section not run)' }); return T }
-    const t = { id: 'service-overhead', text: 'conex service overhead above bare runc exec ≤ 5 ms (Docker API round trip − runc exec, medians)', threshold: 5, unit: 'ms' }
+    const t = { id: 'service-overhead', text: 'conex service overhead above bare runc exec ≤ 5 ms (Docker API round trip − runc exec into the same container as conex runs it, medians)', threshold: 5, unit: 'ms' }
     const api = lat('Docker API', 'conex')
+    // Judged against runc started as conex's service starts it (from a sealed copy): what it saves is the runtime's
+    // work, not the service's. The installed binary's row, where it was measured, is shown beside it.
+    const sealed = lat('floor', 'runc(sealed)→conex')
     const own = lat('floor', 'runc→conex')
     const harness = lat('floor', 'runc')
-    const floor = ok(own) ? own : harness
+    const floor = ok(sealed) ? sealed : ok(own) ? own : harness
     if (!ok(api)) t.result = `n/a (${why(api, 'conex')})`
     else if (!ok(floor)) t.result = `n/a (${why(floor, 'runc floor')})`
     else {
@@ -94,6 +97,10 @@ export function computeTargets (res) {
         t.clientMedian = client.median
         t.serviceDelta = t.delta - client.median
         t.result += ` (without the client's own ${fmt(client.median)} ms, null engine: +${fmt(t.serviceDelta)} ms)`
+      }
+      if (floor === sealed && ok(own)) {
+        t.installedDelta = api.median - own.median
+        t.result += `; against the installed runc binary (${fmt(own.median)} ms): ${t.installedDelta >= 0 ? '+' : ''}${fmt(t.installedDelta)} ms`
       }
     }
     T.push(t)
@@ -157,7 +164,7 @@ export function renderMarkdown (res) {
   ])))
   out.push('')
   if (res.latency) {
-    out.push(`## Exec latency (ms) — \`true\` in the running container, ${m.params.iterations} iterations after ${m.params.warmup} warm-up, all rows interleaved`, '')
+    out.push(`## Exec latency (ms) — \`true\` in the running container, ${m.params.iterations} iterations after ${m.params.warmup} warm-up, all rows interleaved, in a new order each iteration`, '')
     const conexMed = (group) => res.latency.find((r) => r.group === group && r.engine === 'conex' && r.n > 0)?.median
     out.push(table(['path', 'what', 'engine', 'n', 'fail', 'median', 'p99', 'min', 'conex ÷ this'], res.latency.map((r) => {
       const cm = conexMed(r.group)
