@@ -2,6 +2,9 @@
 // they never change the exit status of the harness.
 import { fmt } from './util.mjs'
 
+// A difference with its sign: +1.9, −2.2.
+const signed = (x) => `${x < 0 ? '−' : '+'}${fmt(Math.abs(x))}`
+
 function rowStatus (r) {
   if (r.unavailable) return r.unavailable
   if (r.n === 0 || r.n === undefined) return r.broken ? `failed: ${r.broken}` : `failed: ${r.errors?.[0] ?? 'no samples'}`
@@ -96,11 +99,11 @@ export function computeTargets (res) {
       if (ok(client)) {
         t.clientMedian = client.median
         t.serviceDelta = t.delta - client.median
-        t.result += ` (without the client's own ${fmt(client.median)} ms, null engine: +${fmt(t.serviceDelta)} ms)`
+        t.result += ` (without the client's own ${fmt(client.median)} ms, null engine: ${signed(t.serviceDelta)} ms)`
       }
       if (floor === sealed && ok(own)) {
         t.installedDelta = api.median - own.median
-        t.result += `; against the installed runc binary (${fmt(own.median)} ms): ${t.installedDelta >= 0 ? '+' : ''}${fmt(t.installedDelta)} ms`
+        t.result += `; against the installed runc binary (${fmt(own.median)} ms): ${signed(t.installedDelta)} ms`
       }
     }
     T.push(t)
@@ -159,7 +162,7 @@ export function renderMarkdown (res) {
     t.text,
     t.conex !== undefined ? `${fmt(t.conex)} ${t.unit}` : '–',
     t.reference !== undefined ? `${fmt(t.reference)} ${t.unit}${t.floorRow ? ` (${t.floorRow})` : ''}` : '–',
-    t.delta !== undefined ? `+${fmt(t.delta)} ms` : t.ratio !== undefined ? `${fmt(t.ratio, 2)}×` : '–',
+    t.delta !== undefined ? `${signed(t.delta)} ms` : t.ratio !== undefined ? `${fmt(t.ratio, 2)}×` : '–',
     t.result
   ])))
   out.push('')
