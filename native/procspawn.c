@@ -250,7 +250,6 @@ static napi_value Pending(napi_env env, napi_callback_info info) {
   return r;
 }
 
-// pidfdSupported(): whether this kernel has pidfd_open (probed on our own pid).
 #ifndef MFD_EXEC
 #define MFD_EXEC 0x0010U
 #endif
@@ -302,7 +301,7 @@ out:
   return r;
 }
 
-// seals(fd) -> F_GET_SEALS, or -1 (not a memfd, or no such fd): for tests and the caller's check of a copy it holds.
+// seals(fd) -> F_GET_SEALS, or -1 (not a memfd, or no such fd): for tests (sealedCopy checks its own copy's seals).
 static napi_value Seals(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
@@ -314,6 +313,7 @@ static napi_value Seals(napi_env env, napi_callback_info info) {
   return r;
 }
 
+// pidfdSupported(): whether this kernel has pidfd_open (probed on our own pid).
 static napi_value PidfdSupported(napi_env env, napi_callback_info info) {
   (void)info;
   int fd = (int)syscall(SYS_pidfd_open, getpid(), 0);

@@ -197,13 +197,14 @@ export async function setupFloor (L) {
 }
 
 // runc as conex's service runs it: from a sealed copy of its binary (src/oci/sealed-runtime.ts, the built module),
-// which spares runc the copy of itself it makes at every exec. { ok, path } of the link to the copy, or why not.
+// which spares runc the copy of itself it makes at every exec; the binary found as conex finds it (config.ts).
+// { ok, path } of the link to the copy, or why not.
 function sealedRunc (L) {
-  const bin = ['/usr/sbin/runc', '/usr/bin/runc', '/usr/local/sbin/runc', '/usr/local/bin/runc'].find((p) => fs.existsSync(p))
-  if (bin === undefined) return { ok: false, reason: 'runc not found' }
   try {
-    const { SealedRuntime } = createRequire(import.meta.url)(path.join(L.repo, 'dist', 'src', 'oci', 'sealed-runtime.js'))
-    const s = SealedRuntime.make(bin, { linkRoot: path.join(L.floor.dir, 'sealed') })
+    const built = (...p) => createRequire(import.meta.url)(path.join(L.repo, 'dist', 'src', ...p))
+    const bin = built('config.js').findBinary('runc')
+    if (bin === undefined) return { ok: false, reason: 'runc not found' }
+    const s = built('oci', 'sealed-runtime.js').SealedRuntime.make(bin, { linkRoot: path.join(L.floor.dir, 'sealed') })
     return s === undefined ? { ok: false, reason: 'no sealed copy can be made on this host' } : { ok: true, path: s.path() }
   } catch (e) {
     return { ok: false, reason: `conex's sealed-runtime module: ${e.message}` }

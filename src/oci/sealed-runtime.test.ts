@@ -8,8 +8,9 @@ import { copyFileSync, existsSync, fstatSync, mkdirSync, mkdtempSync, openSync, 
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { SealedRuntime } from './sealed-runtime'
+import { findBinary } from '../config'
 
-const RUNC = ['/usr/sbin/runc', '/usr/bin/runc'].find((p) => existsSync(p))
+const RUNC = findBinary('runc')
 const RUNTIME_SEALS = 1 | 2 | 4 | 8
 
 function scratch (): string { return mkdtempSync(join(tmpdir(), 'conex-sealed-')) }
