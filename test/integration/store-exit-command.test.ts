@@ -63,9 +63,17 @@ test('run --rm (attached) reports the exit code also when the exit command recor
     const db = new Database(join(s.root, 'conex.db'), { readonly: true, fileMustExist: true })
     try { return (db.prepare('SELECT pid FROM containers').get() as { pid: number } | undefined)?.pid ?? 0 } finally { db.close() }
   }
+  // Stopped only once its last write before the exit is in: the container's `start` event, written right after the
+  // pid. Stopped inside that write, it would hold the store's write lock, and the exit command would wait for it
+  // (what this test is about is the race on the record, not a writer frozen in a transaction).
+  const startEvents = (): number => {
+    const db = new Database(join(s.root, 'conex.db'), { readonly: true, fileMustExist: true })
+    try { return (db.prepare("SELECT count(*) AS n FROM events WHERE type = 'container' AND action = 'start' AND actor_id IN (SELECT id FROM containers)").get() as { n: number }).n } finally { db.close() }
+  }
   const end = Date.now() + 20_000
-  while (Date.now() < end && (!existsSync(join(s.root, 'conex.db')) || pidOf() === 0)) await sleep(20)
+  while (Date.now() < end && (!existsSync(join(s.root, 'conex.db')) || pidOf() === 0 || startEvents() === 0)) await sleep(20)
   assert.ok(pidOf() > 0, 'the container runs')
+  assert.equal(startEvents(), 1, 'its start event is written')
   child.kill('SIGSTOP')
   try {
     while (Date.now() < end && rows().length > 0) await sleep(100)
