@@ -92,9 +92,10 @@ async function main () {
   const L = layout(o.dir, REPO)
   const t0 = Date.now()
   let engines = {}
+  let floor
   let tornDown = null
   const teardown = async () => {
-    if (!tornDown) tornDown = teardownAll(L, engines).catch((e) => ({ ok: false, leftovers: [e.message], removedHostPaths: [] }))
+    if (!tornDown) tornDown = teardownAll(L, { ...engines, floor }).catch((e) => ({ ok: false, leftovers: [e.message], removedHostPaths: [] }))
     return tornDown
   }
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
@@ -133,7 +134,7 @@ async function main () {
     log('building the busybox rootfs tarball')
     await buildRootfs(L)
     log('setting up the runc/crun floor')
-    const floor = await setupFloor(L)
+    floor = await setupFloor(L)
     const skipped = (name) => {
       const reason = 'skipped by --engines'
       return { name, cli: { ok: false, reason }, dockerCli: { ok: false, reason }, api: { ok: false, reason }, libpod: { ok: false, reason }, notes: [] }
@@ -160,7 +161,7 @@ async function main () {
       conmon: firstLine('conmon', ['--version']),
       conex: engines.conex.version ?? 'n/a'
     }
-    meta.floor = { runc: floor.runc.ok ? 'ok' : floor.runc.reason, crun: floor.crun.ok ? 'ok' : floor.crun.reason }
+    meta.floor = { runc: floor.runc.ok ? 'ok' : floor.runc.reason, crun: floor.crun.ok ? 'ok' : floor.crun.reason, crunHidden: floor.crunHidden.ok ? 'ok' : floor.crunHidden.reason }
     meta.engineCommands = Object.fromEntries(Object.values(engines).filter((e) => e.command).map((e) => [e.name, e.command]))
 
     const rss = () => Object.fromEntries(['conex', 'dockerd', 'podman'].map((n) => [n, procStatus(engines[n]?.pid)?.rssKiB ?? null]))

@@ -2,7 +2,8 @@
 //   - dockerd 20.10 (+ the containerd it manages itself) with its own data/exec roots and socket,
 //   - podman 4.3 with its own root/runroot/tmpdir/containers.conf and a `podman system service`,
 //   - conex (./bin/conex) with its own root/runroot and `conex system service`,
-//   - a bare runc container (and crun when the host allows it) as the exec floor.
+//   - a bare runc container (and crun when the host allows it) as the exec floor; on a cgroup v1 "hybrid" host, where
+//     crun refuses to run, a crun container as a what-if, from a namespace that hides the cgroup2 mount (hidden-v2.mjs).
 // Each engine comes back as a plain object whose `cli` / `api` parts say ok or `unavailable: <reason>`;
 // a failure in one engine never stops the others. sweep() removes everything left below the base directory
 // (runc containers, processes started from there, mounts, files) and is safe to run repeatedly.
@@ -11,12 +12,14 @@ import fs from 'node:fs'
 import { createRequire } from 'node:module'
 import path from 'node:path'
 import { ApiClient } from './api.mjs'
+import { HiddenV2, hybridCgroup2Mount } from './hidden-v2.mjs'
 import { describeFailure, listProcesses, log, mountsUnder, pidAlive, run, sleep, stopPid } from './util.mjs'
 
 export const CONTAINER = 'bench'
 export const IMAGE = 'bench-busybox'
 const FLOOR_ID = 'conex-bench-floor'
 const FLOOR_CRUN_ID = 'conex-bench-floor-crun'
+const FLOOR_CRUN_HIDDEN_ID = 'conex-bench-floor-crun-v2hidden'
 
 export function layout (base, repo) {
   const j = (...p) => path.join(base, ...p)
@@ -32,7 +35,7 @@ export function layout (base, repo) {
     docker: { dir: j('docker'), data: j('docker', 'data'), exec: j('docker', 'exec'), pidfile: j('docker', 'dockerd.pid'), log: j('docker', 'dockerd.log'), config: j('docker', 'daemon.json'), key: j('docker', 'key.json'), sock: j('s', 'docker.sock') },
     podman: { dir: j('podman'), root: j('podman', 'root'), runroot: j('podman', 'runroot'), tmp: j('podman', 'tmp'), conf: j('podman', 'containers.conf'), networks: j('podman', 'networks'), log: j('podman', 'service.log'), sock: j('s', 'podman.sock') },
     conex: { dir: j('conex'), root: j('conex', 'root'), runroot: j('conex', 'runroot'), log: j('conex', 'service.log'), sock: j('s', 'conex.sock') },
-    floor: { dir: j('floor'), bundle: j('floor', 'bundle'), runcRoot: j('floor', 'runc'), crunRoot: j('floor', 'crun'), log: j('floor', 'run.log') }
+    floor: { dir: j('floor'), bundle: j('floor', 'bundle'), runcRoot: j('floor', 'runc'), crunRoot: j('floor', 'crun'), crunHiddenRoot: j('floor', 'crun-v2hidden'), log: j('floor', 'run.log') }
   }
 }
 
@@ -192,8 +195,43 @@ export async function setupFloor (L) {
   const c = await run('crun', ['--root', L.floor.crunRoot, 'run', '-d', '--bundle', L.floor.bundle, FLOOR_CRUN_ID], { timeoutMs: 30_000, outFile: L.floor.log })
   if (c.code === 0) floor.crun = { ok: true, cmd: 'crun', args: ['--root', L.floor.crunRoot, 'exec', FLOOR_CRUN_ID, 'true'] }
   else floor.crun = { ok: false, reason: `crun does not run on this host: ${describeFailure(c)}` }
+  floor.crunHidden = await crunWithV2Hidden(L, c)
   floor.sealedRunc = sealedRunc(L)
   return floor
+}
+
+// The what-if row's container: only where crun refused the host for its hybrid cgroups. Its exec is run by the
+// helper, in the helper's namespace; { ok, helper, args } or why not.
+async function crunWithV2Hidden (L, crunRun) {
+  const mountPoint = hybridCgroup2Mount()
+  if (crunRun.code === 0 || mountPoint === undefined || !/hybrid/.test(crunRun.stdout + crunRun.stderr)) {
+    return { ok: false, na: true, reason: 'only where crun refuses a cgroup v1 hybrid host' }
+  }
+  let helper
+  try {
+    helper = await HiddenV2.start(mountPoint)
+    fs.mkdirSync(L.floor.crunHiddenRoot, { recursive: true })
+    const r = await helper.run('crun', ['--root', L.floor.crunHiddenRoot, 'run', '-d', '--bundle', L.floor.bundle, FLOOR_CRUN_HIDDEN_ID], { timeoutMs: 30_000 })
+    if (r.code !== 0) throw new Error(`crun run: ${r.error ?? r.stderr.trim()} (exit ${r.code})`)
+    return { ok: true, helper, args: ['--root', L.floor.crunHiddenRoot, 'exec', FLOOR_CRUN_HIDDEN_ID, 'true'] }
+  } catch (e) {
+    helper?.close()
+    return { ok: false, reason: `crun with ${mountPoint} hidden: ${e.message}` }
+  }
+}
+
+// Deletes the what-if container through a helper of its own (crun refuses the host's own view), if one is left.
+async function deleteCrunHidden (L, helper) {
+  if (!fs.existsSync(path.join(L.floor.crunHiddenRoot, FLOOR_CRUN_HIDDEN_ID))) { helper?.close(); return }
+  const mountPoint = hybridCgroup2Mount()
+  try {
+    helper ??= mountPoint && await HiddenV2.start(mountPoint)
+    if (helper) await helper.run('crun', ['--root', L.floor.crunHiddenRoot, 'delete', '-f', FLOOR_CRUN_HIDDEN_ID], { timeoutMs: 20_000 })
+  } catch (e) {
+    log(`crun what-if container: ${e.message}`)
+  } finally {
+    helper?.close()
+  }
 }
 
 // runc as conex's service runs it: from a sealed copy of its binary (src/oci/sealed-runtime.ts, the built module),
@@ -211,7 +249,8 @@ function sealedRunc (L) {
   }
 }
 
-async function teardownFloor (L) {
+async function teardownFloor (L, floor) {
+  await deleteCrunHidden(L, floor?.crunHidden?.helper)
   if (fs.existsSync(path.join(L.floor.runcRoot, FLOOR_ID))) await run('runc', ['--root', L.floor.runcRoot, 'delete', '-f', FLOOR_ID], { timeoutMs: 20_000 })
   if (fs.existsSync(path.join(L.floor.crunRoot, FLOOR_CRUN_ID))) await run('crun', ['--root', L.floor.crunRoot, 'delete', '-f', FLOOR_CRUN_ID], { timeoutMs: 20_000 })
 }
@@ -492,7 +531,7 @@ export async function teardownAll (L, engines = {}) {
     ['conex', () => teardownConex(L, engines.conex)],
     ['podman', () => teardownPodman(L, engines.podman)],
     ['dockerd', () => teardownDockerd(L)],
-    ['floor', () => teardownFloor(L)],
+    ['floor', () => teardownFloor(L, engines.floor)],
     ['null', () => stopPid(engines.null?.pid, 5000)]
   ]
   for (const [name, fn] of steps) {
@@ -539,6 +578,7 @@ export async function sweep (L) {
   } catch {}
   for (const s of states) await run('runc', ['--root', s.root, 'delete', '-f', s.id], { timeoutMs: 20_000 })
   if (fs.existsSync(path.join(L.floor.crunRoot, FLOOR_CRUN_ID))) await run('crun', ['--root', L.floor.crunRoot, 'delete', '-f', FLOOR_CRUN_ID], { timeoutMs: 20_000 })
+  await deleteCrunHidden(L)
   // 2. processes started from base (services, conmon, shims, exit commands); two passes catch late exit commands
   for (let pass = 0; pass < 2; pass++) {
     const procs = ourProcesses(base)

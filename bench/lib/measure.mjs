@@ -83,6 +83,14 @@ export function latencyCases (E, floor) {
     sealedOk ? { ok: true, cmd: floor.sealedRunc.path, args: ['--root', E.conex.runcRoot, 'exec', E.conex.containerId, 'true'] }
       : { ok: false, reason: floor.sealedRunc?.ok === false ? floor.sealedRunc.reason : 'conex\'s container not running' })
   floorRow('crun exec (harness container)', 'crun', floor.crun)
+  // What-if (hidden-v2.mjs): crun, which refuses this host, run where the host's cgroup2 mount is hidden from it.
+  const hidden = floor.crunHidden ?? { ok: false, na: true, reason: 'not set up' }
+  if (!hidden.na) add('floor', 'crun exec (harness container), what-if: crun refuses this hybrid host, so it runs where the cgroup2 mount is hidden from it; conex never does this',
+    'crun(v2 hidden)', hidden, async () => {
+      const r = await hidden.helper.run('crun', hidden.args, { timeoutMs: 30_000 })
+      if (r.code !== 0 || r.error) throw new Error(r.error ?? `exit ${r.code}: ${r.stderr.trim()}`)
+      return r.ms
+    })
   return { cases, close: () => clients.forEach((c) => c.close()) }
 }
 
