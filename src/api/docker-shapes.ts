@@ -1,6 +1,6 @@
 // Engine records → the Docker Engine API's JSON shapes (moby api/swagger.yaml: ContainerInspectResponse,
 // ContainerSummary, ExecInspectResponse, ImageSummary, ImageInspect). Mapped here once; routes only pick.
-import type { ContainerRecord, ExecSessionRecord, ImageSummary } from '../engine/types'
+import type { ContainerRecord, ImageSummary } from '../engine/types'
 import { ZERO_TIME, rfc3339 } from '../util/time'
 
 // Kept here too for the callers (and tests) that take it with the other shapes.
@@ -163,35 +163,8 @@ export function containerSummary (c: ContainerRecord, now = Date.now()): Record<
   }
 }
 
-const CTRL: Record<string, number> = { '@': 0, '[': 27, '\\': 28, ']': 29, '^': 30, _: 31 }
-
-// Detach keys in podman's syntax ("ctrl-p,ctrl-q", "a") → their bytes; Docker's ExecInspect shows them base64.
-export function detachKeyBytes (keys: string): Buffer {
-  if (keys === '') return Buffer.alloc(0)
-  return Buffer.from(keys.split(',').map((k) => {
-    const m = /^ctrl-(.)$/i.exec(k)
-    if (m === null) return k.charCodeAt(0)
-    const ch = m[1].toLowerCase()
-    return ch >= 'a' && ch <= 'z' ? ch.charCodeAt(0) - 96 : (CTRL[ch] ?? 0)
-  }))
-}
-
-// GET /exec/{id}/json (ExitCode null while running, as dockerd; DetachKeys as base64 bytes).
-export function execInspect (s: ExecSessionRecord): Record<string, unknown> {
-  return {
-    ID: s.id,
-    Running: s.state === 'running',
-    ExitCode: s.state === 'stopped' ? s.exitCode : null,
-    ProcessConfig: { tty: s.config.tty, entrypoint: s.config.command[0] ?? '', arguments: s.config.command.slice(1), privileged: s.config.privileged, user: s.config.user },
-    OpenStdin: s.config.attachStdin,
-    OpenStderr: s.config.attachStderr,
-    OpenStdout: s.config.attachStdout,
-    CanRemove: s.state === 'stopped',
-    ContainerID: s.containerId,
-    DetachKeys: detachKeyBytes(s.config.detachKeys).toString('base64'),
-    Pid: s.pid,
-  }
-}
+// GET /exec/{id}/json: the engine's one ExecInspect shape (the CLI's `exec inspect` prints the same).
+export { dockerExecInspect as execInspect } from '../engine/exec/exec-inspect'
 
 // One row of GET /images/json.
 export function imageSummary (i: ImageSummary, containers: number): Record<string, unknown> {

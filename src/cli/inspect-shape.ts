@@ -1,8 +1,7 @@
 // The JSON shapes the CLI prints: podman's `inspect` for containers and images, Docker's ExecInspect for sessions.
 // Field names follow podman so `--format '{{.State.Running}}'` scripts work unchanged.
-import type { ContainerRecord, ExecSessionRecord, ImageSummary } from '../engine/types'
+import type { ContainerRecord, ImageSummary } from '../engine/types'
 import { effectiveCaps } from '../oci/spec'
-import { parseDetachKeys } from '../oci/conmon/detach-keys'
 import { rfc3339 } from '../util/time'
 
 export interface InspectExtras { execIds: string[], rootfs: string, upper: string, work: string, lower: string[], runtime: string, bundle: string, logPath: string }
@@ -75,22 +74,8 @@ export function toContainerInspect (c: ContainerRecord, x: InspectExtras): Recor
   }
 }
 
-// Docker's ExecInspectResponse (ExitCode null while running; DetachKeys as bytes, base64 in JSON).
-export function toExecInspect (s: ExecSessionRecord): Record<string, unknown> {
-  return {
-    ID: s.id,
-    Running: s.state === 'running',
-    ExitCode: s.state === 'stopped' ? s.exitCode : null,
-    ProcessConfig: { tty: s.config.tty, entrypoint: s.config.command[0], arguments: s.config.command.slice(1), privileged: s.config.privileged, user: s.config.user },
-    OpenStdin: s.config.attachStdin,
-    OpenStderr: s.config.attachStderr,
-    OpenStdout: s.config.attachStdout,
-    CanRemove: s.state === 'stopped',
-    ContainerID: s.containerId,
-    DetachKeys: parseDetachKeys(s.config.detachKeys).toString('base64'),
-    Pid: s.pid,
-  }
-}
+// Docker's ExecInspectResponse, the same shape as the API's.
+export { dockerExecInspect as toExecInspect } from '../engine/exec/exec-inspect'
 
 export function toImageInspect (i: ImageSummary): Record<string, unknown> {
   return {
