@@ -2,14 +2,23 @@
 import type { Command, CliContext } from '../command'
 import { bool, int, str } from '../args'
 import { CREATE_FLAGS, toCreateOptions } from './create-flags'
-import { withTerminal } from '../terminal'
+import { withTerminal, type TerminalGuard } from '../terminal'
 import type { ContainerRecord } from '../../engine/types'
 import { EngineError } from '../../errors'
 
-// Runs an attached start with the caller's stdio; returns the container's exit code (0 when detached).
+// Runs an attached start with the caller's stdio; returns the container's exit code (0 when detached). With a tty,
+// the caller's window size goes with the start and every SIGWINCH after it becomes a resize, as with podman.
 async function attachedStart (ctx: CliContext, c: ContainerRecord, o: { stdin: boolean, detachKeys?: string }): Promise<number> {
-  return withTerminal({ tty: c.config.tty, stdin: o.stdin }, (term, streams) =>
-    ctx.engine().startContainer(c.id, { streams, consoleSize: term.size, detachKeys: o.detachKeys }))
+  return withTerminal({ tty: c.config.tty, stdin: o.stdin }, (term, streams) => {
+    forwardResizes(ctx, c, term)
+    return ctx.engine().startContainer(c.id, { streams, consoleSize: term.size, detachKeys: o.detachKeys })
+  })
+}
+
+// SIGWINCH → the container's pty. A resize before the container runs (no ctl fifo yet) is dropped: the start
+// itself sends the size of that moment.
+function forwardResizes (ctx: CliContext, c: ContainerRecord, term: TerminalGuard): void {
+  if (c.config.tty) term.onResize((h, w) => { void ctx.engine().resizeContainer(c.id, h, w).catch(() => undefined) })
 }
 
 export const run: Command = {
@@ -223,6 +232,12 @@ export const attach: Command = {
   run: async (ctx, p) => {
     const c = await ctx.engine().getContainer(p.args[0])
     const stdin = !bool(p.flags, 'no-stdin') && c.config.stdin
-    return withTerminal({ tty: c.config.tty, stdin }, (_term, streams) => ctx.engine().attachContainer(c.id, streams, { detachKeys: str(p.flags, 'detach-keys') }))
+    return withTerminal({ tty: c.config.tty, stdin }, async (term, streams) => {
+      // The pty takes the attaching terminal's size, as podman attach does, then follows its resizes.
+      const e = ctx.engine()
+      if (c.config.tty && term.size !== undefined) await e.resizeContainer(c.id, term.size[0], term.size[1]).catch(() => undefined)
+      forwardResizes(ctx, c, term)
+      return e.attachContainer(c.id, streams, { detachKeys: str(p.flags, 'detach-keys') })
+    })
   },
 }
