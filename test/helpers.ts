@@ -93,6 +93,13 @@ export interface PtyResult { out: string, code: number, timedOut?: boolean, term
 // One step of a scripted pty session (see test/fixtures/ptyrun.py): wait for output text, type, resize, or sleep.
 export type PtyStep = { wait: string } | { send: string } | { resize: [number, number] } | { sleep: number } | { snap: string }
 
+// Steps for a shell under a pty: wait until its terminal has the size rows × cols (bounded by the pty timeout), then
+// print it behind a marker the pty's echo of the typed line cannot contain: `SZ-42 <rows> <cols>\r\n`.
+export const ptySizeIs = (rows: number, cols: number): PtyStep[] => [
+  { send: `until [ "$(stty size)" = "${rows} ${cols}" ]; do sleep 0.1; done; echo SZ-$((6*7)) $(stty size)\r` },
+  { wait: `SZ-42 ${rows} ${cols}\r\n` },
+]
+
 // Runs argv under a real pseudo-terminal (rows × cols) and types `send` ([seconds, text] pairs).
 // `steps` run in order, each after the previous finished (no dependence on machine speed).
 export async function runInPty (argv: string[], o: { rows?: number, cols?: number, send?: Array<[number, string]>, steps?: PtyStep[], timeout?: number } = {}): Promise<PtyResult> {

@@ -3,13 +3,7 @@
 import { test, describe, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { SKIP } from './exec-common'
-import { runInPty, CONEX_BIN, makeStore, type Store, type PtyStep } from '../helpers'
-
-// Waits until the shell's pty has the given size, then prints it behind a marker the pty's echo cannot contain.
-const sizeIs = (rows: number, cols: number): PtyStep[] => [
-  { send: `until [ "$(stty size)" = "${rows} ${cols}" ]; do sleep 0.1; done; echo SZ-$((6*7)) $(stty size)\r` },
-  { wait: `SZ-42 ${rows} ${cols}\r\n` },
-]
+import { runInPty, ptySizeIs, CONEX_BIN, makeStore, type Store, type PtyStep } from '../helpers'
 
 describe('containers with a tty', { skip: SKIP }, () => {
   let store: Store
@@ -19,7 +13,7 @@ describe('containers with a tty', { skip: SKIP }, () => {
   after(async () => { await store?.cleanup() })
 
   test('run -it: the pty starts at the caller\'s size and follows SIGWINCH', async () => {
-    const steps: PtyStep[] = [{ wait: '# ' }, ...sizeIs(24, 80), { resize: [50, 100] }, ...sizeIs(50, 100), { send: 'exit 4\r' }]
+    const steps: PtyStep[] = [{ wait: '# ' }, ...ptySizeIs(24, 80), { resize: [50, 100] }, ...ptySizeIs(50, 100), { send: 'exit 4\r' }]
     const r = await runInPty(conex('run', '--rm', '-it', 'busybox', 'sh'), { rows: 24, cols: 80, steps, timeout: 30 })
     assert.equal(r.timedOut, false, JSON.stringify(r.out))
     assert.ok(r.out.includes('SZ-42 24 80\r\n'), JSON.stringify(r.out))
@@ -31,7 +25,7 @@ describe('containers with a tty', { skip: SKIP }, () => {
     const c = await store.conex(['run', '-dit', '--name', 't1', 'busybox', 'sh'])
     assert.equal(c.stderr, '')
     assert.equal(c.code, 0)
-    const steps: PtyStep[] = [...sizeIs(33, 77), { resize: [40, 90] }, ...sizeIs(40, 90), { send: '\x10\x11' }]
+    const steps: PtyStep[] = [...ptySizeIs(33, 77), { resize: [40, 90] }, ...ptySizeIs(40, 90), { send: '\x10\x11' }]
     const r = await runInPty(conex('attach', 't1'), { rows: 33, cols: 77, steps, timeout: 30 })
     assert.equal(r.timedOut, false, JSON.stringify(r.out))
     assert.ok(r.out.includes('SZ-42 33 77\r\n'), JSON.stringify(r.out))

@@ -5,7 +5,7 @@ import { test, describe, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { SKIP, startFixture, execInspect, execIds, waitFor } from './exec-common'
-import { CONEX_BIN, runInPty, type Store } from '../helpers'
+import { CONEX_BIN, ptySizeIs, runInPty, type Store } from '../helpers'
 
 describe('exec attach', { skip: SKIP }, () => {
   let store: Store
@@ -35,6 +35,19 @@ describe('exec attach', { skip: SKIP }, () => {
     const s = await execInspect(store, id)
     assert.equal(s.Running, false)
     assert.equal(s.ExitCode, 5)
+  })
+
+  test('exec attach: a detached tty session takes the attaching terminal\'s size, then follows its resizes', async () => {
+    const d = await store.conex(['exec', '-dit', 'c1', 'sh'])
+    assert.equal(d.code, 0, d.stderr)
+    const id = d.out.trim()
+    const r = await runInPty([CONEX_BIN, ...store.flags, 'exec', 'attach', id], {
+      rows: 33, cols: 77, steps: [...ptySizeIs(33, 77), { resize: [40, 90] }, ...ptySizeIs(40, 90), { send: 'exit 6\r' }], timeout: 30,
+    })
+    assert.equal(r.timedOut, false, JSON.stringify(r.out))
+    assert.ok(r.out.includes('SZ-42 33 77\r\n'), JSON.stringify(r.out))
+    assert.ok(r.out.includes('SZ-42 40 90\r\n'), JSON.stringify(r.out))
+    assert.equal(r.code, 6)
   })
 
   test('two --no-stdin watchers of one detached session both see its output and its exit code', async () => {

@@ -54,6 +54,8 @@ export const execAttach: Command = {
     const s = await e.getExec(p.args[0])
     const stdin = !bool(p.flags, 'no-stdin') && s.config.attachStdin
     return withTerminal({ tty: s.config.tty, stdin }, async (term, streams) => {
+      // The session's pty takes the attaching terminal's size (as `conex attach` does a container's), then its resizes.
+      if (s.config.tty && term.size !== undefined) await e.resizeExec(s.id, term.size[0], term.size[1]).catch(() => undefined)
       term.onResize((h, w) => { void e.resizeExec(s.id, h, w).catch(() => undefined) })
       return e.attachExec(s.id, streams, { detachKeys: str(p.flags, 'detach-keys') })
     })
