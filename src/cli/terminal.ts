@@ -2,12 +2,16 @@
 // signal), the initial size, and SIGWINCH forwarded as resizes.
 import { isTerminal, termios } from '../util/termios'
 import type { AttachStreams } from '../engine/types'
-export interface TerminalGuard { size?: [number, number], onResize: (fn: (h: number, w: number) => void) => void, restore: () => void }
+export interface TerminalGuard {
+  /** The caller's window (rows, columns) now: Node updates it on SIGWINCH. Undefined without a tty. */
+  readonly size: [number, number] | undefined
+  onResize: (fn: (h: number, w: number) => void) => void
+  restore: () => void
+}
 
 export function setupTerminal (o: { tty: boolean, stdin: boolean }): TerminalGuard {
   // process.stdout only with a tty: building the stream loads Node's tty or net module (3-6 ms of a CLI start).
   const stdout = o.tty ? process.stdout : undefined
-  const size: [number, number] | undefined = stdout?.isTTY === true ? [stdout.rows, stdout.columns] : undefined
   // Raw with -t whether or not stdin is forwarded (-i), as podman does: the container's pty already turned \n into
   // \r\n, so the caller's terminal must not do it again. podman's raw mode (golang.org/x/term MakeRaw), set by conex's
   // termios addon: Node's setRawMode would need process.stdin's stream (4-6 ms to build) and keeps output processing
@@ -23,7 +27,7 @@ export function setupTerminal (o: { tty: boolean, stdin: boolean }): TerminalGua
   }
   process.once('exit', restore)
   return {
-    size,
+    get size (): [number, number] | undefined { return stdout?.isTTY === true ? [stdout.rows, stdout.columns] : undefined },
     onResize: (fn) => {
       if (stdout?.isTTY !== true) return
       winch = () => fn(stdout.rows, stdout.columns)

@@ -15,8 +15,8 @@ async function attachedStart (ctx: CliContext, c: ContainerRecord, o: { stdin: b
   })
 }
 
-// SIGWINCH → the container's pty. A resize before the container runs (no ctl fifo yet) is dropped: the start
-// itself sends the size of that moment.
+// SIGWINCH → the container's pty. A resize before the container runs (no ctl fifo yet) is dropped; the start sends
+// the size the window has when the start begins.
 function forwardResizes (ctx: CliContext, c: ContainerRecord, term: TerminalGuard): void {
   if (c.config.tty) term.onResize((h, w) => { void ctx.engine().resizeContainer(c.id, h, w).catch(() => undefined) })
 }
