@@ -49,9 +49,11 @@ test('--group-add adds supplementary groups by number or name', async () => {
   assert.equal((await run(['--group-add', '1234', '--group-add', 'wheel', 'busybox', 'id', '-G'])).out, '0 10 1234\n')
 })
 
-test('-w sets the working directory, creating it when missing', async () => {
+test('-w sets the working directory, creating it when missing; a relative one is refused before the runtime runs', async () => {
   assert.equal((await run(['-w', '/tmp', 'busybox', 'pwd'])).out, '/tmp\n')
   assert.equal((await run(['-w', '/new/dir', 'busybox', 'pwd'])).out, '/new/dir\n')
+  const rel = await run(['-w', 'relative', 'busybox', 'pwd'], 125)
+  assert.equal(rel.stderr, 'Error: the working directory \'relative\' is invalid, it needs to be an absolute path\n')
 })
 
 test('-v HOST:CTR binds read-write; :ro refuses writes', async () => {

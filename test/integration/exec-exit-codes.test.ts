@@ -70,6 +70,8 @@ describe('exec exit codes', { skip: SKIP }, () => {
     ['no container and no command', ['exec'], 'Error: "conex exec" requires at least 2 arguments (see \'conex exec --help\')'],
     ['an empty command name', ['exec', 'c1', ''], 'Error: must provide a non-empty command to start an exec session'],
     ['an unknown flag', ['exec', '--bogus', 'c1', 'true'], 'Error: unknown flag: --bogus (see \'conex exec --help\')'],
+    // Refused before the runtime runs: a handed-over stderr would otherwise get the runtime's own line as well.
+    ['a relative working directory', ['exec', '-w', 'tmp', 'c1', 'pwd'], 'Error: the working directory \'tmp\' is invalid, it needs to be an absolute path'],
     ['no such container', ['exec', 'nosuch', 'true'], 'Error: no container with name or ID "nosuch" found: no such container'],
   ]
   for (const [why, args, message] of usageErrors) {

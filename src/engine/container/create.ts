@@ -21,6 +21,12 @@ export function checkEnv (e: string): void {
   if (key === '' || /[\s\0]/.test(key)) throw invalid(`invalid environment variable "${e.replace(/=[^]*$/, '=…')}": the name must be non-empty and contain no whitespace`)
 }
 
+// A working directory given for a container or an exec session must be absolute (the runtime's "Cwd must be an
+// absolute path" would come only at the start, and, for a handed-over exec, on the caller's stderr too). Docker's words.
+export function checkWorkdir (dir: string | undefined): void {
+  if (dir !== undefined && dir !== '' && !dir.startsWith('/')) throw invalid(`the working directory '${dir}' is invalid, it needs to be an absolute path`)
+}
+
 export async function createContainer (ctx: EngineContext, o: ContainerCreateOptions): Promise<ContainerRecord> {
   const image = await resolveImage(ctx, o.image)
   const ic = image.config
@@ -30,6 +36,7 @@ export async function createContainer (ctx: EngineContext, o: ContainerCreateOpt
   const command = o.command !== undefined && o.command.length > 0 ? o.command : (o.entrypoint !== undefined && o.entrypoint.length > 0 ? [] : (ic.Cmd ?? []))
   if (entrypoint.length === 0 && command.length === 0) throw invalid('no command or entrypoint provided, and no CMD or ENTRYPOINT from image')
   for (const e of o.env ?? []) checkEnv(e)
+  checkWorkdir(o.workdir)
   for (const m of o.mounts ?? []) {
     if (!isAbsolute(m.source) || !existsSync(m.source)) throw invalid(`invalid volume "${m.source}:${m.destination}": the host path must be an existing absolute path`)
     if (!isAbsolute(m.destination)) throw invalid(`invalid volume "${m.source}:${m.destination}": the container path must be absolute`)

@@ -17,7 +17,7 @@ import { lightSpawnAvailable } from '../../util/procspawn'
 import { writeResize } from '../../oci/conmon/ctl-fifo'
 import { syncContainer } from '../container/state-sync'
 import { exitCommand } from '../container/start'
-import { checkEnv } from '../container/create'
+import { checkEnv, checkWorkdir } from '../container/create'
 import { recordExecExit, pruneExecSessionsThrottled, execStartClaim, execTx, dropExecBundle } from './exec-reaper'
 import { openRecorder } from './recorder'
 import { prepareConmon, takePrepared, dropPrepared, prepareSpare, spareId, adoptSpare } from './exec-prepare'
@@ -37,6 +37,7 @@ export async function createExecSession (ctx: EngineContext, c: ContainerRecord,
   if (!Array.isArray(o.command) || o.command.length === 0 || o.command[0] === '') throw invalid('must provide a non-empty command to start an exec session')
   const env = [...(o.env ?? [])]
   env.forEach(checkEnv)
+  checkWorkdir(o.workdir)
   const tty = o.tty ?? false
   if (tty && (o.addTerm ?? true) && !env.some((e) => e.startsWith('TERM='))) env.push('TERM=xterm')
   const detachKeys = o.detachKeys ?? ctx.cfg.detachKeys
