@@ -20,6 +20,8 @@ export class Layout {
   pidFile (id: string): string { return join(this.bundle(id), 'pidfile') }
   conmonPidFile (id: string): string { return join(this.bundle(id), 'conmon.pid') }
   specPath (id: string): string { return join(this.bundle(id), 'config.json') }
+  /** The files bound over the container's /etc/hostname and /etc/hosts, written at each start. */
+  etcFiles (id: string): { hostname: string, hosts: string } { return { hostname: join(this.bundle(id), 'hostname'), hosts: join(this.bundle(id), 'hosts') } }
 
   exitDir (): string { return join(this.runroot, 'exits') }
   exitFile (id: string): string { return join(this.exitDir(), id) }

@@ -55,7 +55,8 @@ test('mergeEnv: later lists win key by key, first position kept', () => {
 })
 
 test('buildContainerSpec: process, env defaults, namespaces and mounts for --network none', () => {
-  const spec = buildContainerSpec({ id: 'x', config: config({ env: ['A=1'] }), rootfs, cgroupsPath: '/conex/x', seccomp: { defaultAction: 'SCMP_ACT_ALLOW' } }) as any
+  const etcFiles = { hostname: '/b/x/hostname', hosts: '/b/x/hosts' }
+  const spec = buildContainerSpec({ id: 'x', config: config({ env: ['A=1'] }), rootfs, cgroupsPath: '/conex/x', seccomp: { defaultAction: 'SCMP_ACT_ALLOW' }, etcFiles }) as any
   assert.equal(spec.ociVersion, '1.0.2-dev')
   assert.deepEqual(spec.root, { path: rootfs, readonly: false })
   assert.equal(spec.hostname, 'abc123def456')
@@ -72,12 +73,16 @@ test('buildContainerSpec: process, env defaults, namespaces and mounts for --net
   assert.deepEqual(spec.linux.seccomp, { defaultAction: 'SCMP_ACT_ALLOW' })
   assert.ok(spec.linux.maskedPaths.includes('/proc/kcore'))
   assert.ok(spec.linux.readonlyPaths.includes('/proc/sys'))
-  assert.deepEqual(spec.mounts.map((m: { destination: string }) => m.destination), ['/proc', '/dev', '/dev/pts', '/dev/shm', '/dev/mqueue', '/sys', '/sys/fs/cgroup'])
+  assert.deepEqual(spec.mounts.map((m: { destination: string }) => m.destination), ['/proc', '/dev', '/dev/pts', '/dev/shm', '/dev/mqueue', '/sys', '/sys/fs/cgroup', '/etc/hostname', '/etc/hosts'])
+  assert.deepEqual(spec.mounts.slice(7), [
+    { destination: '/etc/hostname', type: 'bind', source: '/b/x/hostname', options: ['rbind', 'rw', 'rprivate'] },
+    { destination: '/etc/hosts', type: 'bind', source: '/b/x/hosts', options: ['rbind', 'rw', 'rprivate'] },
+  ])
 })
 
 test('buildContainerSpec: host network, volumes, tty, user, workdir, umask, entrypoint', () => {
   const spec = buildContainerSpec({
-    id: 'x', rootfs, cgroupsPath: '/conex/x',
+    id: 'x', rootfs, cgroupsPath: '/conex/x', etcFiles: { hostname: '/b/x/hostname', hosts: '/b/x/hosts' },
     config: config({
       network: 'host', tty: true, user: 'guest', workdir: '/srv', umask: '0077', entrypoint: ['sh', '-c'], command: ['echo hi'],
       mounts: [{ source: '/h/a', destination: '/a', readonly: false }, { source: '/h/b', destination: '/b', readonly: true }],
@@ -93,8 +98,11 @@ test('buildContainerSpec: host network, volumes, tty, user, workdir, umask, entr
   assert.deepEqual(spec.process.capabilities, { bounding: DEFAULT_CAPS, effective: [], permitted: [], inheritable: [], ambient: [] })
   assert.deepEqual(spec.linux.namespaces, [{ type: 'pid' }, { type: 'mount' }, { type: 'ipc' }, { type: 'uts' }])
   assert.equal(spec.linux.seccomp, undefined)
+  // The host's network: its resolv.conf and hosts, read-only; the container's own hostname file.
   assert.deepEqual(spec.mounts.slice(7), [
+    { destination: '/etc/hostname', type: 'bind', source: '/b/x/hostname', options: ['rbind', 'rw', 'rprivate'] },
     { destination: '/etc/resolv.conf', type: 'bind', source: '/etc/resolv.conf', options: ['rbind', 'ro', 'rprivate'] },
+    { destination: '/etc/hosts', type: 'bind', source: '/etc/hosts', options: ['rbind', 'ro', 'rprivate'] },
     { destination: '/a', type: 'bind', source: '/h/a', options: ['rbind', 'rw', 'rprivate'] },
     { destination: '/b', type: 'bind', source: '/h/b', options: ['rbind', 'ro', 'rprivate'] },
   ])

@@ -97,7 +97,12 @@ export interface ContainerSpecOptions {
   /** Resolved user; computed from the rootfs when not given. */
   user?: ResolvedUser
   seccomp?: unknown
+  /** Files the engine made for /etc/hostname and /etc/hosts, bound over the image's (as Docker and podman do). */
+  etcFiles?: { hostname: string, hosts: string }
 }
+
+// /etc/hosts of a container with a network namespace of its own (Docker's, with no address of its own to add).
+export const CONTAINER_HOSTS = '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n'
 
 // Builds the container's config.json.
 export function buildContainerSpec (o: ContainerSpecOptions): Record<string, unknown> {
@@ -119,8 +124,14 @@ export function buildContainerSpec (o: ContainerSpecOptions): Record<string, unk
     { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] },
     { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['rprivate', 'nosuid', 'noexec', 'nodev', 'relatime', 'ro'] },
   ]
+  if (o.etcFiles !== undefined) {
+    mounts.push({ destination: '/etc/hostname', type: 'bind', source: o.etcFiles.hostname, options: ['rbind', 'rw', 'rprivate'] })
+  }
   if (c.network === 'host') {
     mounts.push({ destination: '/etc/resolv.conf', type: 'bind', source: '/etc/resolv.conf', options: ['rbind', 'ro', 'rprivate'] })
+    mounts.push({ destination: '/etc/hosts', type: 'bind', source: '/etc/hosts', options: ['rbind', 'ro', 'rprivate'] })
+  } else if (o.etcFiles !== undefined) {
+    mounts.push({ destination: '/etc/hosts', type: 'bind', source: o.etcFiles.hosts, options: ['rbind', 'rw', 'rprivate'] })
   }
   for (const m of c.mounts) {
     mounts.push({ destination: m.destination, type: 'bind', source: m.source, options: ['rbind', m.readonly ? 'ro' : 'rw', 'rprivate'] })

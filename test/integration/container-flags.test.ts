@@ -123,6 +123,17 @@ test('--entrypoint replaces the image\'s, as a word or a JSON array; --hostname;
   assert.equal((await s.conex(['rm', id])).code, 0)
 })
 
+test('/etc/hostname holds the container\'s hostname and /etc/hosts is the engine\'s (Docker\'s), not the image\'s', async () => {
+  assert.equal((await run(['--hostname', 'myhost', 'busybox', 'cat', '/etc/hostname'])).out, 'myhost\n')
+  assert.equal((await run(['busybox', 'cat', '/etc/hosts'])).out,
+    '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n')
+  // An exec sees the same files as the container's own processes.
+  const d = await s.conex(['run', '-d', '--hostname', 'h2', 'busybox', 'sleep', '100'])
+  const id = d.out.trim()
+  assert.equal((await s.conex(['exec', id, 'sh', '-c', 'echo "$(hostname) $(cat /etc/hostname)"'])).out, 'h2 h2\n')
+  assert.equal((await s.conex(['rm', '-f', '-t', '0', id])).code, 0)
+})
+
 test('--privileged gets every capability the engine holds; --cap-drop=ALL and non-root users get none', async () => {
   const bounding = /^CapBnd:\s*(\S+)$/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1]
   const mknod = 'grep CapEff /proc/self/status; mknod /tmp/x c 1 3 && echo made'

@@ -7,7 +7,7 @@ import type { ContainerRecord, ContainerStartOptions, ContainerStartResult } fro
 import { writeTx } from '../../store/db'
 import { EngineError } from '../../errors'
 import { mountOverlay, unmount } from '../../util/mount'
-import { buildContainerSpec } from '../../oci/spec'
+import { buildContainerSpec, CONTAINER_HOSTS } from '../../oci/spec'
 import { processStartTime } from '../../util/proc'
 import { connectAttachSocket } from '../../oci/conmon/attach-socket'
 import { writeResize } from '../../oci/conmon/ctl-fifo'
@@ -49,7 +49,10 @@ export async function startContainer (ctx: EngineContext, c0: ContainerRecord, o
     rmSync(L.exitFile(c.id), { force: true })
     trace('start: storage ready')
     await mountOverlay({ lower: lowerDirs(ctx, image), upper: L.upperDir(c.id), work: L.workDir(c.id), target: L.rootfs(c.id) })
-    const spec = buildContainerSpec({ id: c.id, config: c.config, rootfs: L.rootfs(c.id), cgroupsPath: L.cgroupPath(c.id), seccomp: defaultSeccompProfile() })
+    const etcFiles = L.etcFiles(c.id)
+    writeFileSync(etcFiles.hostname, `${c.config.hostname}\n`)
+    writeFileSync(etcFiles.hosts, CONTAINER_HOSTS)
+    const spec = buildContainerSpec({ id: c.id, config: c.config, rootfs: L.rootfs(c.id), cgroupsPath: L.cgroupPath(c.id), seccomp: defaultSeccompProfile(), etcFiles })
     writeFileSync(L.specPath(c.id), JSON.stringify(spec))
     trace('start: rootfs mounted, spec written')
     const { pid } = await ctx.runtime.createContainer({
