@@ -13,6 +13,7 @@ import { openContext, type ContextOptions, type EngineContext } from './context'
 import { EngineError } from '../errors'
 import { createContainer } from './container/create'
 import { startContainer } from './container/start'
+import { TOP_TITLES, hostClock, sampleProcess, topRow } from './container/top'
 import { syncContainer, runAlive } from './container/state-sync'
 import { stopContainer, killContainer, pauseContainer, unpauseContainer, removeContainer } from './container/stop'
 import { attachAndWait } from './container/attach'
@@ -156,19 +157,12 @@ export class LocalEngine implements Engine {
     if (c.state !== 'running') throw new EngineError('CONTAINER_NOT_RUNNING', `container ${c.name} is not running`)
     const r = await this.ctx.runtime.run(['ps', '--format', 'json', c.id])
     const pids = r.code === 0 ? JSON.parse(r.stdout) as number[] : [c.pid]
-    const processes = pids.map((pid) => {
-      let stat: string[] = []
-      let cmd = ''
-      let uid = '0'
-      try {
-        const raw = readFileSync(`/proc/${pid}/stat`, 'utf8')
-        stat = raw.slice(raw.lastIndexOf(')') + 2).split(' ')
-        cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter((x) => x !== '').join(' ')
-        uid = /Uid:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? '0'
-      } catch { /* exited meanwhile */ }
-      return [uid, String(pid), stat[1] ?? '0', '0', '-', '?', '00:00:00', cmd]
+    const clock = hostClock()
+    const processes = pids.flatMap((pid) => {
+      const p = sampleProcess(pid)
+      return p === undefined ? [] : [topRow(pid, p, clock)]
     })
-    return { titles: ['UID', 'PID', 'PPID', 'C', 'STIME', 'TTY', 'TIME', 'CMD'], processes }
+    return { titles: TOP_TITLES, processes }
   }
 
   // Brings every running container and exec session up to date: records exits nobody was attached to see (a

@@ -127,7 +127,8 @@ test('docker pause, unpause, top, restart, kill, stop, start and wait', { skip }
   assert.equal(paused.code, 1)
   assert.match(paused.stderr, /paused/)
   await ok(['unpause', 'life'])
-  assert.match(await ok(['top', 'life']), /^UID +PID .*CMD\n.*sleep 1000\n$/s)
+  // ps -ef's columns, as dockerd's: the host's user name, the start time (HH:MM today), no tty, CPU time.
+  assert.match(await ok(['top', 'life']), /^UID +PID +PPID +C +STIME +TTY +TIME +CMD\nroot +\d+ +\d+ +\d+ +(\d\d:\d\d|[A-Z][a-z]{2}\d\d) +\? +\d\d:\d\d:\d\d +sleep 1000\n$/)
   await ok(['restart', '-t', '0', 'life'])
   assert.equal(await ok(['inspect', '-f', '{{.State.Running}} {{.RestartCount}}', 'life']), 'true 1\n')
   await ok(['kill', 'life'])
