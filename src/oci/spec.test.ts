@@ -49,9 +49,10 @@ test('effectiveCaps: --privileged and --cap-add=ALL give the engine\'s set, --ca
   assert.deepEqual(effectiveCaps({ ...none, capAdd: ['ALL'] }, all).sort(), [...all].sort())
 })
 
-test('mergeEnv: later lists win key by key, first position kept', () => {
+test('mergeEnv: later lists win key by key, first position kept; a bare key unsets it (dockerd\'s rule)', () => {
   assert.deepEqual(mergeEnv(['PATH=/bin', 'A=1'], ['A=2', 'B=3'], ['PATH=/usr/bin']), ['PATH=/usr/bin', 'A=2', 'B=3'])
-  assert.deepEqual(mergeEnv(['A=x=y'], ['A']), ['A'])
+  assert.deepEqual(mergeEnv(['A=x=y', 'B=1'], ['A']), ['B=1'])
+  assert.deepEqual(mergeEnv(['B=1'], ['NOTSET'], ['A=2']), ['B=1', 'A=2'])
 })
 
 test('buildContainerSpec: process, env defaults, namespaces and mounts for --network none', () => {

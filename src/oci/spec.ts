@@ -78,11 +78,15 @@ function capsFor (caps: string[], uid: number): Record<string, string[]> {
 }
 
 // Adds `KEY=VALUE` entries, later entries replacing earlier ones with the same key.
+// Later lists win per key. An entry without `=` unsets its key, as dockerd's ReplaceOrAppendEnvValues does (the
+// docker CLI sends `-e NAME` that way when NAME is not set where it runs), so it never reaches the runtime, which
+// would refuse it.
 export function mergeEnv (...lists: string[][]): string[] {
   const m = new Map<string, string>()
   for (const list of lists) for (const e of list) {
     const i = e.indexOf('=')
-    m.set(i === -1 ? e : e.slice(0, i), e)
+    if (i === -1) m.delete(e)
+    else m.set(e.slice(0, i), e)
   }
   return [...m.values()]
 }

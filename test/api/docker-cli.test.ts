@@ -88,6 +88,11 @@ test('docker exec -d returns at once and the command runs on', { skip }, async (
 test('docker exec -e, -w and -u reach the process', { skip }, async () => {
   assert.equal(await ok(['exec', '-e', 'FOO=bar baz', '-e', 'EMPTY=', '-w', '/tmp', '-u', '1000:1000', 'c1', 'sh', '-c', 'echo "$FOO|$EMPTY|$(pwd)|$(id -u):$(id -g)"']), 'bar baz||/tmp|1000:1000\n')
   assert.equal(await ok(['exec', '-u', 'nobody', 'c1', 'id', '-un']), 'nobody\n')
+  // `-e NAME` with NAME unset where the CLI runs is sent bare, and means "unset" (dockerd's rule): HOSTNAME goes too.
+  const bare = await api.docker(['exec', '-e', 'CONEX_TEST_NOT_SET', '-e', 'HOSTNAME', 'c1', 'sh', '-c', 'env | grep "^HOSTNAME=" || echo no-HOSTNAME; echo "[${CONEX_TEST_NOT_SET-unset}]"'], { env: { HOSTNAME: undefined, CONEX_TEST_NOT_SET: undefined } })
+  assert.equal(bare.stderr, '')
+  assert.equal(bare.out, 'no-HOSTNAME\n[unset]\n')
+  assert.equal(bare.code, 0)
 })
 
 test('docker ps, inspect and logs show the container as Docker shapes it', { skip }, async () => {

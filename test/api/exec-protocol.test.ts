@@ -87,6 +87,14 @@ test('one frame per chunk the process wrote, stdout 1 and stderr 2; the exit cod
   assert.equal(i.ExitCode, 6)
 })
 
+test('Env: an entry without = unsets that variable for the session, as dockerd does (docker exec -e NAME, NAME unset)', { timeout: 120_000 }, async () => {
+  // The environment itself (busybox's sh would make up a HOSTNAME variable of its own).
+  const id = await createExec({ Cmd: ['sh', '-c', 'env | grep "^HOSTNAME=" || echo no-HOSTNAME; echo "[${NOSUCH-unset}] [$A]"'], Env: ['HOSTNAME', 'NOSUCH', 'A=1'] })
+  const h = await startRaw(id, { Detach: false, Tty: false })
+  assert.equal(demux(await h.ended).map((f) => f.data.toString()).join(''), 'no-HOSTNAME\n[unset] [1]\n')
+  assert.equal((await inspect(id)).ExitCode, 0)
+})
+
 test('the start body\'s Tty decides the framing; a tty exec is raw', { timeout: 120_000 }, async () => {
   const tty = await startRaw(await createExec({ Cmd: ['sh', '-c', 'echo raw'], Tty: true }), { Tty: true })
   assert.match(tty.head, /Content-Type: application\/vnd\.docker\.raw-stream/)

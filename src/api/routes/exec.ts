@@ -53,7 +53,6 @@ const sizeOf = (v: number[] | undefined): [number, number] | undefined => v !== 
 export function toExecOptions (b: ExecCreateBody | undefined): ExecCreateOptions {
   if (b?.Cmd === undefined || b.Cmd.length === 0) throw invalid('No exec command specified')
   const tty = b.Tty === true
-  for (const e of b.Env ?? []) if (!e.includes('=')) throw invalid(`invalid environment variable "${e}": expected KEY=VALUE`)
   return {
     command: b.Cmd,
     env: b.Env,
