@@ -49,6 +49,14 @@ test('podman --remote exec -it runs under a tty of the caller\'s size', { skip }
   assert.equal(r.out, '27 93\r\nxterm\r\n')
 })
 
+test('podman --remote exec -t with stdin not a terminal (CI): the tty session\'s raw bytes, no frame headers', { skip }, async () => {
+  // podman sends Tty false in the start body then; its server frames by the session's own tty, and so does conex.
+  const r = await api.podman(['exec', '-t', 'pc', 'sh', '-c', 'echo $TERM; echo to-err >&2; exit 2'])
+  assert.equal(r.out, 'xterm\r\nto-err\r\n')
+  assert.equal(r.stderr, '')
+  assert.equal(r.code, 2)
+})
+
 test('podman --remote exec -d prints the session id; the command runs on', { skip }, async () => {
   assert.match(await ok(['exec', '-d', 'pc', 'sh', '-c', 'echo detached > /tmp/pd']), /^[0-9a-f]{64}\n$/)
   const got = await waitFor('the detached command', async () => { const r = await api.podman(['exec', 'pc', 'cat', '/tmp/pd']); return r.code === 0 ? r.out : undefined })

@@ -99,7 +99,9 @@ export const execRoutes = [
       const recordPath = c.query.record
       if (recordPath !== undefined && b.Detach === true) throw invalid('record needs an attached session: it cannot be used with Detach')
       const se = await c.engine.getExec(c.params.id)
-      const tty = b.Tty ?? se.config.tty
+      // Docker frames by the start body's Tty (what the client says it can read); podman's server by the session's
+      // own, whatever the body says: podman remote sends Tty false when its stdin is not a terminal, even for `-t`.
+      const tty = c.libpod !== undefined ? se.config.tty : b.Tty ?? se.config.tty
       const consoleSize = tty ? sizeOf(b.ConsoleSize) ?? sizeOf(b.h !== undefined && b.w !== undefined ? [b.h, b.w] : undefined) : undefined
       if (b.Detach === true) {
         await c.engine.startExec(se.id, { detach: true, consoleSize, requester: requesterOf(c) })
