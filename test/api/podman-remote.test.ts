@@ -35,6 +35,9 @@ test('podman --remote exec: exact output, the command\'s exit code, 127 for a mi
   assert.equal(r.out, 'out\n')
   assert.equal(r.stderr, 'err\n')
   assert.equal((await api.podman(['exec', 'pc', 'no-such-command'])).code, 127)
+  const none = await api.podman(['exec', 'pc'])
+  assert.equal(none.stderr, 'Error: must provide a non-empty command to start an exec session: invalid argument\n')
+  assert.equal(none.code, 125)
   assert.equal(await ok(['exec', '-e', 'X=y', '-w', '/tmp', '-u', '1000', 'pc', 'sh', '-c', 'echo $X $(pwd) $(id -u)']), 'y /tmp 1000\n')
 })
 

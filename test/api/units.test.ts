@@ -149,5 +149,6 @@ test('exec options: TERM only with a tty, "" detach keys mean the default, Conso
   const plain = toExecOptions({ Cmd: ['sh'], ConsoleSize: [10, 20] })
   assert.equal(plain.addTerm, false)
   assert.equal(plain.consoleSize, undefined)
-  assert.throws(() => toExecOptions({}), /No exec command specified/)
+  assert.throws(() => toExecOptions({}), { message: 'No exec command specified' })
+  assert.throws(() => toExecOptions({ Cmd: [] }, { libpod: true }), { message: 'must provide a non-empty command to start an exec session: invalid argument' })
 })

@@ -50,8 +50,9 @@ type ExecCreateBody = Infer<typeof ExecCreateSchema>
 const sizeOf = (v: number[] | undefined): [number, number] | undefined => v !== undefined && v[0] > 0 && v[1] > 0 ? [v[0], v[1]] : undefined
 
 // Docker's exec create body → engine options, once. TERM is only added for a tty session (as dockerd and podman).
-export function toExecOptions (b: ExecCreateBody | undefined): ExecCreateOptions {
-  if (b?.Cmd === undefined || b.Cmd.length === 0) throw invalid('No exec command specified')
+export function toExecOptions (b: ExecCreateBody | undefined, o: { libpod?: boolean } = {}): ExecCreateOptions {
+  // Each server's own words: dockerd's, or podman's (its define.ErrInvalidArg wrapped, as podman remote prints it).
+  if (b?.Cmd === undefined || b.Cmd.length === 0) throw invalid(o.libpod === true ? 'must provide a non-empty command to start an exec session: invalid argument' : 'No exec command specified')
   const tty = b.Tty === true
   return {
     command: b.Cmd,
@@ -84,7 +85,7 @@ export const execRoutes = [
     path: '/containers/{id}/exec',
     body: ExecCreateSchema,
     handler: async (c) => {
-      const se = await c.engine.createExec(c.params.id, { ...toExecOptions(c.body), requester: requesterOf(c) })
+      const se = await c.engine.createExec(c.params.id, { ...toExecOptions(c.body, { libpod: c.libpod !== undefined }), requester: requesterOf(c) })
       c.x.json(201, { Id: se.id })
     },
   }),
