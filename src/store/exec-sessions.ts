@@ -40,11 +40,10 @@ export class ExecSessionStore {
       byId: 'SELECT * FROM exec_sessions WHERE id = ?',
       byPrefix: "SELECT * FROM exec_sessions WHERE id LIKE ? || '%' LIMIT 2",
       byContainer: 'SELECT * FROM exec_sessions WHERE container_id = ? ORDER BY created_at, rowid',
-      // Reads on every container sync and inspect: only the rows that need attention, or ids only, so their cost
-      // does not grow with the ended sessions kept for inspection (up to the retention bound per container).
+      // Reads on every container sync and inspect: only the rows that need attention, so their cost does not grow
+      // with the ended sessions kept for inspection (up to the retention bound per container).
       activeForContainer: "SELECT * FROM exec_sessions WHERE container_id = ? AND state IN ('created', 'running') ORDER BY created_at, rowid",
       runningForContainer: "SELECT * FROM exec_sessions WHERE container_id = ? AND state = 'running' ORDER BY created_at, rowid",
-      idsForContainer: 'SELECT id FROM exec_sessions WHERE container_id = ? ORDER BY created_at, rowid',
       running: "SELECT * FROM exec_sessions WHERE state = 'running' ORDER BY created_at",
       delete: 'DELETE FROM exec_sessions WHERE id = ?',
       // Ended sessions go when older than `before`, or beyond the `count` newest of their container once they ended
@@ -59,7 +58,7 @@ export class ExecSessionStore {
         GROUP BY container_id HAVING MIN(ended_at) < @before OR (COUNT(*) > @count AND MIN(ended_at) < @graceBefore)`,
       anyCreatedBefore: "SELECT 1 FROM exec_sessions WHERE state = 'created' AND created_at < ? LIMIT 1",
       pruneCreated: "DELETE FROM exec_sessions WHERE state = 'created' AND created_at < ?",
-    }, { idsForContainer: (st) => st.pluck() })
+    })
     this.#update = updater(db, 'exec_sessions', COLUMNS)
   }
 
@@ -83,7 +82,6 @@ export class ExecSessionStore {
   activeForContainer (containerId: string): ExecSessionRecord[] { return (this.#q.activeForContainer.all(containerId) as Row[]).map(fromRow) }
   runningForContainer (containerId: string): ExecSessionRecord[] { return (this.#q.runningForContainer.all(containerId) as Row[]).map(fromRow) }
   /** Ids of all the container's sessions, ended ones included, oldest first. */
-  idsForContainer (containerId: string): string[] { return this.#q.idsForContainer.all(containerId) as string[] }
   running (): ExecSessionRecord[] { return (this.#q.running.all() as Row[]).map(fromRow) }
 
   update (id: string, u: ExecUpdate): void { this.#update(id, u) }

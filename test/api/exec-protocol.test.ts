@@ -95,6 +95,17 @@ test('Env: an entry without = unsets that variable for the session, as dockerd d
   assert.equal((await inspect(id)).ExitCode, 0)
 })
 
+test('container inspect\'s ExecIDs lists a session while created or running, and drops it once ended (as dockerd)', { timeout: 120_000 }, async () => {
+  const execIds = async (): Promise<string[]> => ((await api.call('GET', '/containers/e1/json')).json().ExecIDs as string[] | null) ?? []
+  const id = await createExec({ Cmd: ['sh', '-c', 'sleep 0.3'] })
+  assert.ok((await execIds()).includes(id), 'created')
+  const r = await api.call('POST', `/exec/${id}/start`, { Detach: true })
+  assert.equal(r.status, 200, r.text)
+  await waitFor('the session to end', async () => (await inspect(id)).Running === false ? true : undefined)
+  assert.equal((await execIds()).includes(id), false)
+  assert.equal((await inspect(id)).ExitCode, 0, 'still inspectable by id')
+})
+
 test('the start body\'s Tty decides the framing; a tty exec is raw', { timeout: 120_000 }, async () => {
   const tty = await startRaw(await createExec({ Cmd: ['sh', '-c', 'echo raw'], Tty: true }), { Tty: true })
   assert.match(tty.head, /Content-Type: application\/vnd\.docker\.raw-stream/)

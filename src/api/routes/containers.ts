@@ -48,7 +48,9 @@ export function killRoute (path: string): AnyRoute {
 
 // Extras for containerJson that live outside the record.
 export function containerExtras (engine: LocalEngine, c: ContainerRecord): { execIds: string[], runtime: string, logPath: string } {
-  return { execIds: engine.ctx.execs.idsForContainer(c.id), runtime: engine.ctx.cfg.runtimeName, logPath: engine.ctx.layout.logPath(c.id) }
+  // ExecIDs: the sessions created or running, as dockerd lists them (an exec leaves the container's list when its
+  // process exits) and as `conex inspect` shows them; ended ones stay inspectable by id until pruned.
+  return { execIds: engine.ctx.execs.activeForContainer(c.id).map((s) => s.id), runtime: engine.ctx.cfg.runtimeName, logPath: engine.ctx.layout.logPath(c.id) }
 }
 
 // Docker's list filters over records: id (prefix), name (regexp), status, label (key or key=value), exited, ancestor.
