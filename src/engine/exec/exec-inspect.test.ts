@@ -21,4 +21,8 @@ test('exec inspect: Docker ExecInspectResponse, ExitCode null while running, det
   assert.equal(ended.CanRemove, true)
   assert.equal(ended.DetachKeys, Buffer.from([0, 97, 27]).toString('base64'))
   assert.equal(dockerExecInspect(session({}, '')).DetachKeys, '')
+  // No user asked for: no `user` key (omitempty), as dockerd shows it.
+  const noUser = session({}, '')
+  noUser.config.user = ''
+  assert.deepEqual(dockerExecInspect(noUser).ProcessConfig, { tty: true, entrypoint: 'sh', arguments: ['-c', 'exit 3'], privileged: false })
 })

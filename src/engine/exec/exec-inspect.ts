@@ -9,7 +9,8 @@ export function dockerExecInspect (s: ExecSessionRecord): Record<string, unknown
     ID: s.id,
     Running: s.state === 'running',
     ExitCode: s.state === 'stopped' ? s.exitCode : null,
-    ProcessConfig: { tty: s.config.tty, entrypoint: s.config.command[0] ?? '', arguments: s.config.command.slice(1), privileged: s.config.privileged, user: s.config.user },
+    // user is `omitempty` in Docker's ExecProcessConfig: absent unless one was asked for.
+    ProcessConfig: { tty: s.config.tty, entrypoint: s.config.command[0] ?? '', arguments: s.config.command.slice(1), privileged: s.config.privileged, ...(s.config.user !== '' ? { user: s.config.user } : {}) },
     OpenStdin: s.config.attachStdin,
     OpenStderr: s.config.attachStderr,
     OpenStdout: s.config.attachStdout,
