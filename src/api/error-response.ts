@@ -4,16 +4,26 @@
 import { EngineError, toEngineError } from '../errors'
 import type { Exchange } from './exchange'
 
-// The status and message for `err`; `isBug` marks errors that were not EngineErrors.
-export function errorStatus (err: unknown): { status: number, message: string, isBug: boolean } {
-  if (err instanceof EngineError) return { status: err.httpStatus, message: err.message, isBug: err.code === 'INTERNAL' }
+// dockerd's words for what was not found (the engine's are podman's, which /libpod keeps): clients and scripts of
+// the Docker API look for "No such container".
+function dockerMessage (err: EngineError): string {
+  if (err.ref === undefined) return err.message
+  if (err.code === 'NO_SUCH_CONTAINER') return `No such container: ${err.ref}`
+  if (err.code === 'NO_SUCH_EXEC_SESSION') return `No such exec instance: ${err.ref}`
+  return err.message
+}
+
+// The status and message for `err` (`docker`: a Docker API request, not libpod); `isBug` marks errors that were not
+// EngineErrors.
+export function errorStatus (err: unknown, o: { docker?: boolean } = {}): { status: number, message: string, isBug: boolean } {
+  if (err instanceof EngineError) return { status: err.httpStatus, message: o.docker === true ? dockerMessage(err) : err.message, isBug: err.code === 'INTERNAL' }
   const e = toEngineError(err)
   return { status: e.httpStatus, message: e.message, isBug: true }
 }
 
 // Answers `x` with the error, if nothing has been sent yet; streams already under way are just ended.
-export function sendError (x: Exchange, err: unknown, log: (line: string) => void): void {
-  const { status, message, isBug } = errorStatus(err)
+export function sendError (x: Exchange, err: unknown, log: (line: string) => void, o: { docker?: boolean } = {}): void {
+  const { status, message, isBug } = errorStatus(err, o)
   if (isBug) log(`API ${x.method} ${x.url}: internal error: ${err instanceof Error ? err.stack ?? err.message : String(err)}`)
   if (x.state === 'open') { x.json(status, { message }); return }
   if (x.state === 'streaming') x.endStream()

@@ -96,10 +96,12 @@ export function createApiHandler (engine: LocalEngine, o: ApiServerOptions): Api
 
   const dispatch = async (x: Exchange): Promise<void> => {
     o.onActivity?.(1)
+    let docker = true
     try {
       const q = x.url.indexOf('?')
       const rawPath = q === -1 ? x.url : x.url.slice(0, q)
       const v = splitVersion(rawPath)
+      docker = v.libpodVersion === undefined
       const { route, params } = router.match(x.method, v.path)
       checkParams(params, route.params)
       const query = route.query !== undefined ? parseQuery(route.query, new URLSearchParams(q === -1 ? '' : x.url.slice(q + 1))) : {}
@@ -114,7 +116,7 @@ export function createApiHandler (engine: LocalEngine, o: ApiServerOptions): Api
       await route.handler({ x, engine, params, query, body, apiVersion: v.apiVersion, libpod: v.libpodVersion, headers: dockerHeaders, log: o.log })
       if (x.state === 'open') x.send(204)
     } catch (err) {
-      sendError(x, err, o.log)
+      sendError(x, err, o.log, { docker })
     } finally {
       o.onActivity?.(-1)
     }

@@ -44,8 +44,11 @@ const rows: Row[] = [
   { name: 'broken percent-encoding', method: 'GET', path: '/containers/%zz/json', status: 400, message: /percent-encoding/ },
   { name: 'an exec id that climbs out', method: 'GET', path: '/exec/..%2Fx/json', status: 400, message: /invalid name or ID/ },
   { name: 'an image name that climbs out', method: 'GET', path: '/images/a/../../etc/json', status: 400, message: /invalid image reference/ },
-  { name: 'an unknown container', method: 'GET', path: '/containers/no-such/json', status: 404, message: /no such container/ },
-  { name: 'an unknown exec session', method: 'GET', path: `/exec/${'0'.repeat(64)}/json`, status: 404, message: /no such exec session/ },
+  // dockerd's words under the Docker API; podman's under /libpod.
+  { name: 'an unknown container', method: 'GET', path: '/containers/no-such/json', status: 404, message: /^No such container: no-such$/ },
+  { name: 'an unknown container (libpod)', method: 'GET', path: '/v4.0.0/libpod/containers/no-such/json', status: 404, message: /^no container with name or ID "no-such" found: no such container$/ },
+  { name: 'an unknown exec session', method: 'GET', path: `/exec/${'0'.repeat(64)}/json`, status: 404, message: /^No such exec instance: 0{64}$/ },
+  { name: 'an unknown exec session (libpod)', method: 'GET', path: `/v4.0.0/libpod/exec/${'0'.repeat(64)}/json`, status: 404, message: /^no exec session with ID 0{64} found: no such exec session$/ },
   { name: 'resize h=foo', method: 'POST', path: () => `/exec/${execId}/resize?h=foo&w=80`, status: 400, message: /"h": "foo" is not an integer/ },
   { name: 'resize h=-1', method: 'POST', path: () => `/exec/${execId}/resize?h=-1&w=80`, status: 400, message: /"h": -1 is out of range \[0, 1000\]/ },
   { name: 'resize h=4294967296', method: 'POST', path: () => `/exec/${execId}/resize?h=4294967296&w=80`, status: 400, message: /out of range/ },

@@ -85,6 +85,13 @@ test('docker exec -d returns at once and the command runs on', { skip }, async (
   assert.equal(got, 'done\n')
 })
 
+test('docker exec into a container that does not exist: dockerd\'s words, exit 1', { skip }, async () => {
+  const r = await api.docker(['exec', 'nosuch', 'true'])
+  assert.equal(r.stderr, 'Error response from daemon: No such container: nosuch\n')
+  assert.equal(r.out, '')
+  assert.equal(r.code, 1)
+})
+
 test('docker exec -e, -w and -u reach the process', { skip }, async () => {
   assert.equal(await ok(['exec', '-e', 'FOO=bar baz', '-e', 'EMPTY=', '-w', '/tmp', '-u', '1000:1000', 'c1', 'sh', '-c', 'echo "$FOO|$EMPTY|$(pwd)|$(id -u):$(id -g)"']), 'bar baz||/tmp|1000:1000\n')
   assert.equal(await ok(['exec', '-u', 'nobody', 'c1', 'id', '-un']), 'nobody\n')
