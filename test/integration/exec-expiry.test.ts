@@ -34,7 +34,8 @@ test('the service removes a session created and never started once it is older t
   await waitFor('the unstarted session to be removed', async () => (await status(stale)) === 404 ? true : undefined, 20_000)
   assert.ok(Date.now() - t0 >= 3_000, `removed after ${Date.now() - t0} ms, before the 4 s limit`)
   const gone = await api.call('GET', `/exec/${stale}/json`)
-  assert.deepEqual(gone.json(), { message: `no exec session with ID ${stale} found: no such exec session` })
+  // dockerd's words under the Docker API; the CLI keeps podman's.
+  assert.deepEqual(gone.json(), { message: `No such exec instance: ${stale}` })
   const inspect = await api.store.conex(['exec', 'inspect', stale])
   assert.equal(inspect.code, 125)
   assert.equal(inspect.stderr, `Error: no exec session with ID ${stale} found: no such exec session\n`)
