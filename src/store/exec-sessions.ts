@@ -81,7 +81,6 @@ export class ExecSessionStore {
   /** The container's sessions that have not ended (created or running). */
   activeForContainer (containerId: string): ExecSessionRecord[] { return (this.#q.activeForContainer.all(containerId) as Row[]).map(fromRow) }
   runningForContainer (containerId: string): ExecSessionRecord[] { return (this.#q.runningForContainer.all(containerId) as Row[]).map(fromRow) }
-  /** Ids of all the container's sessions, ended ones included, oldest first. */
   running (): ExecSessionRecord[] { return (this.#q.running.all() as Row[]).map(fromRow) }
 
   update (id: string, u: ExecUpdate): void { this.#update(id, u) }
