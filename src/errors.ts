@@ -34,12 +34,12 @@ const kEngineError = Symbol.for('conex.error')
 // EngineError is the only error class conex throws on purpose; `code` selects the row of ERRORS.
 export class EngineError extends Error {
   readonly code: ErrorCode
-  /** For a "no such" error: the reference that was not found, so that a surface can say it in its own words. */
-  readonly ref?: string
-  constructor (code: ErrorCode, message: string, opts?: { cause?: unknown, ref?: string }) {
+  /** The same error in dockerd's words, where clients of the Docker API look for them (the message is podman's). */
+  readonly docker?: string
+  constructor (code: ErrorCode, message: string, opts?: { cause?: unknown, docker?: string }) {
     super(message, opts)
     this.code = code
-    if (opts?.ref !== undefined) this.ref = opts.ref
+    if (opts?.docker !== undefined) this.docker = opts.docker
     this.name = 'EngineError'
     ;(this as unknown as Record<symbol, boolean>)[kEngineError] = true
   }

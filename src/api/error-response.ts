@@ -4,19 +4,11 @@
 import { EngineError, toEngineError } from '../errors'
 import type { Exchange } from './exchange'
 
-// dockerd's words for what was not found (the engine's are podman's, which /libpod keeps): clients and scripts of
-// the Docker API look for "No such container".
-function dockerMessage (err: EngineError): string {
-  if (err.ref === undefined) return err.message
-  if (err.code === 'NO_SUCH_CONTAINER') return `No such container: ${err.ref}`
-  if (err.code === 'NO_SUCH_EXEC_SESSION') return `No such exec instance: ${err.ref}`
-  return err.message
-}
-
-// The status and message for `err` (`docker`: a Docker API request, not libpod); `isBug` marks errors that were not
-// EngineErrors.
+// The status and message for `err` (`docker`: a Docker API request, not libpod, which answers in dockerd's words
+// where the error has them: "No such container", which its clients and scripts look for); `isBug` marks errors that
+// were not EngineErrors.
 export function errorStatus (err: unknown, o: { docker?: boolean } = {}): { status: number, message: string, isBug: boolean } {
-  if (err instanceof EngineError) return { status: err.httpStatus, message: o.docker === true ? dockerMessage(err) : err.message, isBug: err.code === 'INTERNAL' }
+  if (err instanceof EngineError) return { status: err.httpStatus, message: o.docker === true ? err.docker ?? err.message : err.message, isBug: err.code === 'INTERNAL' }
   const e = toEngineError(err)
   return { status: e.httpStatus, message: e.message, isBug: true }
 }

@@ -43,7 +43,7 @@ export class LocalEngine implements Engine {
   // Resolves a container reference (name, id, prefix) and brings its state up to date.
   async container (ref: string): Promise<ContainerRecord> {
     const c = this.ctx.containers.lookup(ref)
-    if (c === undefined) throw new EngineError('NO_SUCH_CONTAINER', `no container with name or ID "${ref}" found: no such container`, { ref })
+    if (c === undefined) throw new EngineError('NO_SUCH_CONTAINER', `no container with name or ID "${ref}" found: no such container`, { docker: `No such container: ${ref}` })
     return syncContainer(this.ctx, c)
   }
 
@@ -55,7 +55,7 @@ export class LocalEngine implements Engine {
 
   #session (id: string): ExecSessionRecord {
     const s = this.ctx.execs.lookup(id)
-    if (s === undefined) throw new EngineError('NO_SUCH_EXEC_SESSION', `no exec session with ID ${id} found: no such exec session`, { ref: id })
+    if (s === undefined) throw new EngineError('NO_SUCH_EXEC_SESSION', `no exec session with ID ${id} found: no such exec session`, { docker: `No such exec instance: ${id}` })
     if (s.state === 'running') {
       const c = this.ctx.containers.get(s.containerId)
       reapExecSession(this.ctx, s, c?.state === 'running' || c?.state === 'paused')
@@ -81,7 +81,7 @@ export class LocalEngine implements Engine {
     const c = this.ctx.containers.lookup(ref)
     if (c === undefined) {
       if (o.ignore === true) return undefined
-      throw new EngineError('NO_SUCH_CONTAINER', `no container with ID or name "${ref}" found: no such container`, { ref })
+      throw new EngineError('NO_SUCH_CONTAINER', `no container with ID or name "${ref}" found: no such container`, { docker: `No such container: ${ref}` })
     }
     return removeContainer(this.ctx, c, o)
   }
@@ -183,7 +183,7 @@ export class LocalEngine implements Engine {
   cleanupContainer (id: string): Promise<void> { return cleanupContainer(this.ctx, id) }
   cleanupExec (sessionId: string): Promise<void> { return cleanupExec(this.ctx, sessionId) }
 
-  async createExec (ref: string, o: ExecCreateOptions): Promise<ExecSessionRecord> { return createExecSession(this.ctx, await this.container(ref), o) }
+  async createExec (ref: string, o: ExecCreateOptions): Promise<ExecSessionRecord> { return createExecSession(this.ctx, await this.container(ref), o, ref) }
   async startExec (id: string, o?: ExecStartOptions): Promise<ExecResult> { return startExecSession(this.ctx, this.#session(id), o) }
 
   async exec (ref: string, o: ExecCreateOptions, start: ExecStartOptions): Promise<ExecResult & { id: string }> {

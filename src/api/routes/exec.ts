@@ -8,7 +8,6 @@
 // after EOF always finds it (podman #6893).
 import type { Socket } from 'node:net'
 import type { ExecCreateOptions, ExecSessionRecord } from '../../engine/types'
-import type { LocalEngine } from '../../engine/engine'
 import { describePeer } from '../../util/peercred'
 import { EngineError, invalid } from '../../errors'
 import { route } from '../route'
@@ -80,25 +79,13 @@ function libpodExecInspect (se: ExecSessionRecord): Record<string, unknown> {
 // Who asked, for the audit trail: the unix socket peer's uid and pid (SO_PEERCRED), or "unknown" (TCP).
 const requesterOf = (c: { x: { req: { socket: unknown } } }): string => describePeer(c.x.req.socket as Socket)
 
-// dockerd's words for a container that cannot take an exec (daemon/exec.go getActiveContainer: the name as given
-// when paused, the full id when not running); the engine's are podman's, which /libpod and the CLI keep.
-async function inDockerWords (engine: LocalEngine, ref: string, err: unknown): Promise<unknown> {
-  if (!(err instanceof EngineError)) return err
-  if (err.code === 'CONTAINER_PAUSED') return new EngineError(err.code, `Container ${ref} is paused, unpause the container before exec`)
-  if (err.code !== 'CONTAINER_NOT_RUNNING') return err
-  const id = await engine.getContainer(ref).then((ctr) => ctr.id, () => ref)
-  return new EngineError(err.code, `Container ${id} is not running`)
-}
-
 export const execRoutes = [
   route({
     method: 'POST',
     path: '/containers/{id}/exec',
     body: ExecCreateSchema,
     handler: async (c) => {
-      const libpod = c.libpod !== undefined
-      const se = await c.engine.createExec(c.params.id, { ...toExecOptions(c.body, { libpod }), requester: requesterOf(c) })
-        .catch(async (err: unknown) => { throw libpod ? err : await inDockerWords(c.engine, c.params.id, err) })
+      const se = await c.engine.createExec(c.params.id, { ...toExecOptions(c.body, { libpod: c.libpod !== undefined }), requester: requesterOf(c) })
       c.x.json(201, { Id: se.id })
     },
   }),

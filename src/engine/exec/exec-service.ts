@@ -26,14 +26,15 @@ import { trace } from '../../util/trace'
 /** Exit code of an exec killed by its --timeout (as coreutils timeout(1)). */
 export const TIMEOUT_EXIT_CODE = 124
 
-// Checks that the container can take an exec session now.
-export function requireRunning (c: ContainerRecord): void {
-  if (c.state === 'paused') throw new EngineError('CONTAINER_PAUSED', `container ${c.name} is paused, unpause the container before exec`)
-  if (c.state !== 'running') throw new EngineError('CONTAINER_NOT_RUNNING', `can only create exec sessions on running containers: container state improper`)
+// Checks that the container can take an exec session now. dockerd's words (daemon/exec.go getActiveContainer) name
+// the container as the caller did when it is paused, by its full id when it is not running.
+export function requireRunning (c: ContainerRecord, ref = c.name): void {
+  if (c.state === 'paused') throw new EngineError('CONTAINER_PAUSED', `container ${c.name} is paused, unpause the container before exec`, { docker: `Container ${ref} is paused, unpause the container before exec` })
+  if (c.state !== 'running') throw new EngineError('CONTAINER_NOT_RUNNING', 'can only create exec sessions on running containers: container state improper', { docker: `Container ${c.id} is not running` })
 }
 
 // `c` comes from a sync (the engine's container lookups make one): a second one here read the same files again.
-export async function createExecSession (ctx: EngineContext, c: ContainerRecord, o: ExecCreateOptions): Promise<ExecSessionRecord> {
+export async function createExecSession (ctx: EngineContext, c: ContainerRecord, o: ExecCreateOptions, ref?: string): Promise<ExecSessionRecord> {
   if (!Array.isArray(o.command) || o.command.length === 0 || o.command[0] === '') throw invalid('must provide a non-empty command to start an exec session')
   const env = [...(o.env ?? [])]
   env.forEach(checkEnv)
@@ -47,7 +48,7 @@ export async function createExecSession (ctx: EngineContext, c: ContainerRecord,
   const preserveFds = o.preserveFds ?? 0
   if (!Number.isInteger(preserveFds) || preserveFds < 0) throw invalid('--preserve-fds must be a non-negative integer')
   trace('exec: create')
-  requireRunning(c)
+  requireRunning(c, ref)
   const config: ExecConfig = {
     command: o.command,
     env,
